@@ -1,0 +1,82 @@
+"""Validation helpers shared by the specs: one message format everywhere.
+
+Every error names the field as ``Owner.field`` (or a config path), quotes the bad value and says
+what is allowed. The exception carries ``field`` and ``problem`` so a caller (the YAML config) can
+re-raise it under its own path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable
+from typing import Any
+
+
+def spec_error(field: str, problem: str, kind: type[Exception] = ValueError) -> Exception:
+    """An exception of type ``kind`` reading ``"{field}: {problem}"``, with both kept as attributes."""
+    err = kind(f"{field}: {problem}")
+    err.field = field  # type: ignore[attr-defined]
+    err.problem = problem  # type: ignore[attr-defined]
+    return err
+
+
+def did_you_mean(value: str, allowed: Iterable[str]) -> str:
+    """``" Did you mean 'x'?"`` when a close match exists, else ``""``."""
+    close = difflib.get_close_matches(str(value), list(allowed), n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def allowed_list(allowed: Iterable[str]) -> str:
+    return ", ".join(repr(a) for a in sorted(allowed))
+
+
+def check_choice(field: str, value: Any, allowed: Iterable[str], what: str) -> str:
+    """Return ``value`` if it is one of ``allowed``; else raise naming ``what`` it should be."""
+    allowed = tuple(allowed)
+    if not isinstance(value, str):
+        raise spec_error(
+            field,
+            f"must be a string naming {what}, got {value!r}; allowed: {allowed_list(allowed)}.",
+            TypeError,
+        )
+    if value not in allowed:
+        raise spec_error(
+            field,
+            f"unknown {what} {value!r}.{did_you_mean(value, allowed)} Allowed: {allowed_list(allowed)}.",
+        )
+    return value
+
+
+def check_number(field: str, value: Any, *, positive: bool = False) -> float:
+    """A finite real number (``bool`` is not one), as ``float``; ``> 0`` when ``positive``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise spec_error(field, f"must be a number, got {value!r}.", TypeError)
+    if not math.isfinite(value):
+        raise spec_error(field, f"must be finite, got {value!r}.")
+    if positive and value <= 0:
+        raise spec_error(field, f"must be > 0, got {value!r}.")
+    return float(value)
+
+
+def check_count(field: str, value: Any, *, minimum: int = 1) -> int:
+    """An ``int`` (not ``bool``) that is at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise spec_error(field, f"must be an integer, got {value!r}.", TypeError)
+    if value < minimum:
+        raise spec_error(field, f"must be >= {minimum}, got {value!r}.")
+    return value
+
+
+def check_keys(owner: str, data: Any, allowed: Iterable[str]) -> dict:
+    """``data`` as a dict whose keys are all in ``allowed`` (unknown keys get a did-you-mean)."""
+    if not isinstance(data, dict):
+        raise spec_error(owner, f"must be a mapping, got {data!r}.", TypeError)
+    allowed = tuple(allowed)
+    for key in data:
+        if key not in allowed:
+            raise spec_error(
+                f"{owner}.{key}" if owner else str(key),
+                f"unknown key.{did_you_mean(str(key), allowed)} Valid keys: {allowed_list(allowed)}.",
+            )
+    return data

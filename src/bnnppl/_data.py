@@ -1,0 +1,65 @@
+"""Checks on user arrays, run on concrete values before anything is traced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def _numeric(name: str, value: Any) -> np.ndarray:
+    try:
+        arr = np.asarray(value)
+    except Exception as err:  # ragged lists and the like
+        raise TypeError(f"{name}: must be a numeric array, could not convert it ({err}).") from None
+    if arr.dtype == bool:
+        arr = arr.astype(np.int32)
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"{name}: must be a numeric array, got dtype {arr.dtype}.")
+    return arr
+
+
+def _finite(name: str, arr: np.ndarray) -> None:
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        row = int(np.argwhere(bad)[0][0])
+        raise ValueError(
+            f"{name}: contains {int(bad.sum())} NaN or infinite value(s) (first at row {row}); "
+            "remove or impute them before fitting."
+        )
+
+
+def check_x(x: Any, name: str = "x") -> np.ndarray:
+    """``x`` as a finite float32 matrix of shape ``(n_points, n_features)``."""
+    arr = _numeric(name, x)
+    if arr.ndim != 2:
+        hint = f" For one feature use {name}.reshape(-1, 1)." if arr.ndim == 1 else ""
+        raise ValueError(
+            f"{name}: must be 2-D with shape (n_points, n_features), got shape {arr.shape}.{hint}"
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name}: needs at least one point and one feature, got shape {arr.shape}.")
+    _finite(name, arr)
+    return arr.astype(np.float32)
+
+
+def check_y(y: Any, n_points: int, name: str = "y") -> np.ndarray:
+    """``y`` as a finite 1-D array with one value per row of ``x`` (dtype as given)."""
+    arr = _numeric(name, y)
+    if arr.ndim != 1:
+        hint = f" Pass {name}.ravel()." if arr.ndim == 2 and arr.shape[1] == 1 else ""
+        raise ValueError(f"{name}: must be 1-D with one target per row of x, got shape {arr.shape}.{hint}")
+    if arr.shape[0] != n_points:
+        raise ValueError(
+            f"{name}: has {arr.shape[0]} rows but x has {n_points}; give one target per row of x."
+        )
+    _finite(name, arr)
+    return arr
+
+
+def first_bad(arr: np.ndarray, ok: np.ndarray) -> tuple[Any, int] | None:
+    """``(value, row)`` of the first entry where ``ok`` is false, or ``None``."""
+    bad = np.flatnonzero(~ok)
+    if bad.size == 0:
+        return None
+    return arr[bad[0]].item(), int(bad[0])

@@ -1,0 +1,248 @@
+"""``BNN``: a network, a prior and a likelihood compiled to a plain NumPyro model.
+
+``bnn.model(x, y=None)`` is an ordinary NumPyro model: any kernel, guide, ``Predictive`` or
+handler works on it. Its sites (this module is the only place their names live):
+
+=========================== ============ ==================================================
+site                        kind         shape / meaning
+=========================== ============ ==================================================
+``net/<param path>``        sample       each Bayesian parameter, e.g. ``net/Dense_0.kernel``
+                                         of shape ``(n_features, width)``
+``prior_scale/<layer>``     sample       ``()``: a layer's learned prior scale (hierarchical)
+``net$params``              param        the deterministic layers' point estimates (NumPyro's
+                                         name for a module's parameters)
+``f``                       deterministic ``(n_points, n_outputs)``: the network output
+``sigma``                   sample       ``()``: the noise scale, when the likelihood learns it
+``data``                    plate        ``n_points``
+``obs``                     sample       ``(n_points,)``: the targets (observed when ``y`` given)
+=========================== ============ ==================================================
+
+>>> import jax, numpy as np
+>>> from numpyro import handlers
+>>> from bnnppl.spec import ModelSpec, MLP, Gaussian, ScalePrior
+>>> bnn = BNN(ModelSpec(network=MLP(hidden=(10,)),
+...                     likelihood=Gaussian(noise_prior=ScalePrior(scale=0.5))))
+>>> x, y = np.zeros((40, 1)), np.zeros(40)
+>>> trace = handlers.trace(handlers.seed(bnn.model, jax.random.key(0))).get_trace(x, y)
+>>> {name: site["value"].shape for name, site in trace.items() if site["type"] != "param"}
+... # doctest: +NORMALIZE_WHITESPACE
+{'net/Dense_0.bias': (10,), 'net/Dense_0.kernel': (1, 10), 'net/Dense_1.bias': (1,),
+ 'net/Dense_1.kernel': (10, 1), 'f': (40, 1), 'sigma': (), 'data': (40,), 'obs': (40,)}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import jax
+import numpyro
+import numpyro.distributions as dist
+from flax import linen, nnx
+from numpyro.contrib.module import random_flax_module, random_nnx_module
+
+from bnnppl import likelihoods, networks, priors
+from bnnppl._checks import allowed_list
+from bnnppl._data import check_x
+from bnnppl.spec import (
+    LIKELIHOODS,
+    Likelihood,
+    ModelSpec,
+    Prior,
+    as_layer_priors,
+    check_deterministic,
+    check_layer_names,
+)
+
+NET = "net"
+NET_PARAMS = "net$params"
+F = "f"
+SIGMA = "sigma"
+OBS = "obs"
+DATA_PLATE = "data"
+PRIOR_SCALE = "prior_scale"
+
+PriorForm = dist.Distribution | Mapping[str, dist.Distribution] | Callable[[str, tuple], Any]
+
+
+def param_site(path: str) -> str:
+    """The sample site of network parameter ``path``: ``"Dense_0.kernel"`` -> ``"net/Dense_0.kernel"``."""
+    return f"{NET}/{path}"
+
+
+def prior_scale_site(layer: str) -> str:
+    """The sample-site name of a layer's learned prior scale: ``"prior_scale/Dense_0"``."""
+    return f"{PRIOR_SCALE}/{layer}"
+
+
+def _is_traced(*values: Any) -> bool:
+    return any(isinstance(v, jax.core.Tracer) for v in values)
+
+
+class BNN:
+    """A Bayesian neural network: ``BNN(spec)`` or ``BNN.from_module(module, prior=, likelihood=)``.
+
+    Attributes: ``spec`` (the ``ModelSpec``, or ``None`` for a user module), ``module`` (the flax
+    module), ``prior``, ``likelihood``, ``layer_priors`` and ``deterministic``. Nothing here
+    changes after construction; fits return values and keep nothing on the ``BNN``.
+    """
+
+    __slots__ = ("spec", "module", "prior", "likelihood", "layer_priors", "deterministic", "_shapes")
+
+    def __init__(self, spec: ModelSpec) -> None:
+        if not isinstance(spec, ModelSpec):
+            raise TypeError(
+                f"spec: must be a bnnppl.ModelSpec, got {spec!r}; for your own flax module use "
+                "BNN.from_module(module, prior=..., likelihood=...)."
+            )
+        self._setup(
+            spec=spec,
+            module=networks.build_network(spec.network, spec.n_outputs),
+            prior=spec.prior,
+            likelihood=spec.likelihood,
+            layer_priors=spec.layer_priors,
+            deterministic=spec.deterministic,
+        )
+
+    @classmethod
+    def from_module(
+        cls,
+        module: linen.Module | nnx.Module,
+        *,
+        prior: Prior | PriorForm,
+        likelihood: Likelihood,
+        layer_priors: Mapping[str, Prior] | None = None,
+        deterministic: Iterable[str] = (),
+    ) -> BNN:
+        """A BNN over your own flax module (linen, or an initialised NNX module).
+
+        ``prior`` is a ``Prior`` spec, or one of NumPyro's forms used as they are: a distribution,
+        a dict keyed by parameter path (parameters left out stay point estimates), or a callable
+        ``(path, shape) -> distribution``. ``layer_priors`` and ``deterministic`` need a ``Prior``.
+        The module must map ``(n_points, n_features)`` to ``(n_points, n_outputs)``.
+        """
+        if not isinstance(module, linen.Module | nnx.Module):
+            raise TypeError(
+                f"module: must be a flax linen Module or an initialised flax nnx Module, got {module!r}."
+            )
+        if not isinstance(likelihood, tuple(LIKELIHOODS.values())):
+            raise TypeError(
+                f"likelihood: must be a likelihood spec such as bnnppl.Gaussian(), got {likelihood!r}; "
+                f"families: {allowed_list(LIKELIHOODS)}."
+            )
+        is_spec = isinstance(prior, Prior)
+        if not is_spec and not (isinstance(prior, dist.Distribution | Mapping) or callable(prior)):
+            raise TypeError(
+                "prior: must be a bnnppl.Prior, a NumPyro distribution, a dict of them keyed by "
+                f"parameter path, or a callable (path, shape) -> distribution; got {prior!r}."
+            )
+        deterministic = tuple(deterministic)
+        if not is_spec and (layer_priors or deterministic):
+            raise ValueError(
+                "prior: layer_priors and deterministic need prior to be a bnnppl.Prior; with a "
+                "NumPyro prior form, say it in the form itself (a dict prior leaves out the "
+                "parameters that stay point estimates)."
+            )
+        self = cls.__new__(cls)
+        self._setup(
+            spec=None,
+            module=module,
+            prior=prior,
+            likelihood=likelihood,
+            layer_priors=as_layer_priors(layer_priors or {}, "layer_priors"),
+            deterministic=deterministic,
+        )
+        if networks.is_nnx(module):  # shapes are known now: check the layer choices early
+            self._check_layers(networks.param_shapes(module))
+        return self
+
+    def _setup(self, **attrs: Any) -> None:
+        for key, value in attrs.items():
+            object.__setattr__(self, key, value)
+        object.__setattr__(self, "_shapes", {})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"BNN is immutable: build a new one instead of setting {name!r}.")
+
+    def __repr__(self) -> str:
+        what = repr(self.spec) if self.spec is not None else f"module={type(self.module).__name__}"
+        return f"BNN({what})"
+
+    # ------------------------------------------------------------------ shapes and checks
+
+    def param_shapes(self, n_features: int) -> dict[str, tuple[int, ...]]:
+        """Parameter path -> shape for inputs with ``n_features`` columns (computed once, abstractly)."""
+        if n_features not in self._shapes:
+            shapes = networks.param_shapes(self.module, n_features)
+            if self.spec is None:
+                self._check_layers(shapes)
+                self._check_outputs(n_features)
+            self._shapes[n_features] = shapes
+        return self._shapes[n_features]
+
+    def _check_layers(self, shapes: Mapping[str, tuple]) -> None:
+        check_layer_names("layer_priors", [k for k, _ in self.layer_priors], shapes)
+        check_deterministic("deterministic", self.deterministic, shapes)
+
+    def _check_outputs(self, n_features: int) -> None:
+        width = networks.output_width(self.module, n_features)
+        need = self.likelihood.n_outputs
+        if width != need:
+            raise ValueError(
+                f"module: outputs {width} value(s) per point but likelihood "
+                f"{self.likelihood.family!r} needs {need}."
+            )
+
+    def check_data(self, x: Any, y: Any = None) -> tuple[Any, Any]:
+        """``(x, y)`` validated and converted; raises ``ValueError``/``TypeError`` naming the problem.
+
+        ``x`` must be a finite ``(n_points, n_features)`` array; ``y`` (optional) a finite 1-D array
+        with one target per row, in the likelihood's support.
+
+        >>> from bnnppl.spec import ModelSpec, Bernoulli
+        >>> BNN(ModelSpec(likelihood=Bernoulli())).check_data([[0.0], [1.0]], [0, 2])
+        Traceback (most recent call last):
+        ...
+        ValueError: y: Bernoulli labels must be 0 or 1, got 2 at row 1.
+        """
+        x = check_x(x)
+        if y is not None:
+            y = likelihoods.check_targets(self.likelihood, y, x.shape[0])
+        self.param_shapes(x.shape[1])
+        return x, y
+
+    # ------------------------------------------------------------------ the NumPyro model
+
+    def _prior_form(self, shapes: Mapping[str, tuple]) -> PriorForm:
+        if not isinstance(self.prior, Prior):
+            return self.prior
+        return priors.to_numpyro(
+            self.prior,
+            shapes,
+            layer_priors=self.layer_priors,
+            deterministic=self.deterministic,
+            scale_site=prior_scale_site,
+        )
+
+    def network(self, x: Any) -> Callable[[Any], Any]:
+        """Inside a model: sample the network's parameters and return the network as a function."""
+        shapes = self.param_shapes(x.shape[-1])
+        form = self._prior_form(shapes)
+        if networks.is_nnx(self.module):
+            return random_nnx_module(NET, self.module, form)
+        return random_flax_module(NET, self.module, form, input_shape=(1, x.shape[-1]))
+
+    def model(self, x: Any, y: Any = None) -> None:
+        """The NumPyro model: ``x`` of shape ``(n_points, n_features)``, ``y`` of shape ``(n_points,)``.
+
+        Concrete inputs are checked first (``check_data``); traced inputs are used as they are.
+        """
+        if not _is_traced(x, y):
+            x, y = self.check_data(x, y)
+        f = numpyro.deterministic(F, self.network(x)(x))
+        sigma = likelihoods.fixed_noise(self.likelihood)
+        noise_prior = likelihoods.noise_distribution(self.likelihood)
+        if noise_prior is not None:
+            sigma = numpyro.sample(SIGMA, noise_prior)
+        with numpyro.plate(DATA_PLATE, x.shape[0]):
+            numpyro.sample(OBS, likelihoods.distribution(self.likelihood, f, sigma), obs=y)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,6 +28,11 @@ def did_you_mean(value: str, allowed: Iterable[str]) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
+def article(noun: str) -> str:
+    """``"an activation"``, ``"a prior"``: the noun with its indefinite article."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def allowed_list(allowed: Iterable[str]) -> str:
     return ", ".join(repr(a) for a in sorted(allowed))
 
@@ -37,7 +43,7 @@ def check_choice(field: str, value: Any, allowed: Iterable[str], what: str) -> s
     if not isinstance(value, str):
         raise spec_error(
             field,
-            f"must be a string naming {what}, got {value!r}; allowed: {allowed_list(allowed)}.",
+            f"must be a string naming {article(what)}, got {value!r}; allowed: {allowed_list(allowed)}.",
             TypeError,
         )
     if value not in allowed:
@@ -49,23 +55,31 @@ def check_choice(field: str, value: Any, allowed: Iterable[str], what: str) -> s
 
 
 def check_number(field: str, value: Any, *, positive: bool = False) -> float:
-    """A finite real number (``bool`` is not one), as ``float``; ``> 0`` when ``positive``."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """A finite real number (NumPy's too; ``bool`` is not one), as ``float``; ``> 0`` when ``positive``.
+
+    Messages quote the value as given (``-1``, not ``-1.0``).
+    """
+    if _is_bool(value) or not isinstance(value, numbers.Real):
         raise spec_error(field, f"must be a number, got {value!r}.", TypeError)
-    if not math.isfinite(value):
+    number = float(value)
+    if not math.isfinite(number):
         raise spec_error(field, f"must be finite, got {value!r}.")
-    if positive and value <= 0:
+    if positive and number <= 0:
         raise spec_error(field, f"must be > 0, got {value!r}.")
-    return float(value)
+    return number
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool) or type(value).__name__ == "bool"  # numpy.bool too
 
 
 def check_count(field: str, value: Any, *, minimum: int = 1) -> int:
-    """An ``int`` (not ``bool``) that is at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    """An integer (NumPy's too; not ``bool``) that is at least ``minimum``, as ``int``."""
+    if _is_bool(value) or not isinstance(value, numbers.Integral):
         raise spec_error(field, f"must be an integer, got {value!r}.", TypeError)
-    if value < minimum:
+    if int(value) < minimum:
         raise spec_error(field, f"must be >= {minimum}, got {value!r}.")
-    return value
+    return int(value)
 
 
 def check_keys(owner: str, data: Any, allowed: Iterable[str]) -> dict:

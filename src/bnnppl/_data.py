@@ -29,18 +29,32 @@ def _finite(name: str, arr: np.ndarray) -> None:
         )
 
 
+def to_float32(name: str, arr: np.ndarray) -> np.ndarray:
+    """``arr`` (already finite) as float32; values beyond float32's range are an error, not inf."""
+    with np.errstate(over="ignore"):
+        out = arr.astype(np.float32)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        row = int(np.argwhere(bad)[0][0])
+        raise ValueError(
+            f"{name}: contains {int(bad.sum())} value(s) too large for float32 (first at row {row}); "
+            f"rescale {name} before fitting."
+        )
+    return out
+
+
 def check_x(x: Any, name: str = "x") -> np.ndarray:
     """``x`` as a finite float32 matrix of shape ``(n_points, n_features)``."""
     arr = _numeric(name, x)
     if arr.ndim != 2:
-        hint = f" For one feature use {name}.reshape(-1, 1)." if arr.ndim == 1 else ""
+        hint = f" For one feature use {name}.reshape(-1, 1)." if arr.ndim == 1 and arr.size else ""
         raise ValueError(
             f"{name}: must be 2-D with shape (n_points, n_features), got shape {arr.shape}.{hint}"
         )
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"{name}: needs at least one point and one feature, got shape {arr.shape}.")
     _finite(name, arr)
-    return arr.astype(np.float32)
+    return to_float32(name, arr)
 
 
 def check_y(y: Any, n_points: int, name: str = "y") -> np.ndarray:

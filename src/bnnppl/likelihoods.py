@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro.distributions as dist
 
-from bnnppl._data import check_y, first_bad
+from bnnppl._data import check_y, first_bad, to_float32
 from bnnppl.priors import scale_distribution
 from bnnppl.spec import (
     Bernoulli,
@@ -66,7 +66,7 @@ def check_targets(spec: Likelihood, y: Any, n_points: int, name: str = "y") -> n
             raise ValueError(
                 f"{name}: Poisson counts must be non-negative integers, got {bad[0]!r} at row {bad[1]}."
             )
-    return arr.astype(np.float32)
+    return to_float32(name, arr)
 
 
 def noise_distribution(spec: Likelihood) -> dist.Distribution | None:

@@ -6,9 +6,9 @@ handler works on it. Its sites (this module is the only place their names live):
 =========================== ============ ==================================================
 site                        kind         shape / meaning
 =========================== ============ ==================================================
-``net/<param path>``        sample       each Bayesian parameter, e.g. ``net/Dense_0.kernel``
+``net.<param path>``        sample       each Bayesian parameter, e.g. ``net.Dense_0.kernel``
                                          of shape ``(n_features, width)``
-``prior_scale/<layer>``     sample       ``()``: a layer's learned prior scale (hierarchical)
+``prior_scale.<layer>``     sample       ``()``: a layer's learned prior scale (hierarchical)
 ``net$params``              param        the deterministic layers' point estimates (NumPyro's
                                          name for a module's parameters)
 ``f``                       deterministic ``(n_points, n_outputs)``: the network output
@@ -16,6 +16,8 @@ site                        kind         shape / meaning
 ``data``                    plate        ``n_points``
 ``obs``                     sample       ``(n_points,)``: the targets (observed when ``y`` given)
 =========================== ============ ==================================================
+
+Names use dots, not NumPyro's usual ``net/...``: ArviZ (xarray) forbids ``/`` in variable names.
 
 >>> import jax, numpy as np
 >>> from numpyro import handlers
@@ -26,8 +28,8 @@ site                        kind         shape / meaning
 >>> trace = handlers.trace(handlers.seed(bnn.model, jax.random.key(0))).get_trace(x, y)
 >>> {name: site["value"].shape for name, site in trace.items() if site["type"] != "param"}
 ... # doctest: +NORMALIZE_WHITESPACE
-{'net/Dense_0.bias': (10,), 'net/Dense_0.kernel': (1, 10), 'net/Dense_1.bias': (1,),
- 'net/Dense_1.kernel': (10, 1), 'f': (40, 1), 'sigma': (), 'data': (40,), 'obs': (40,)}
+{'net.Dense_0.bias': (10,), 'net.Dense_0.kernel': (1, 10), 'net.Dense_1.bias': (1,),
+ 'net.Dense_1.kernel': (10, 1), 'f': (40, 1), 'sigma': (), 'data': (40,), 'obs': (40,)}
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import numpyro
 import numpyro.distributions as dist
 from flax import linen, nnx
 from numpyro.contrib.module import random_flax_module, random_nnx_module
+from numpyro.primitives import Messenger
 
 from bnnppl import likelihoods, networks, priors
 from bnnppl._checks import allowed_list
@@ -66,13 +69,21 @@ PriorForm = dist.Distribution | Mapping[str, dist.Distribution] | Callable[[str,
 
 
 def param_site(path: str) -> str:
-    """The sample site of network parameter ``path``: ``"Dense_0.kernel"`` -> ``"net/Dense_0.kernel"``."""
-    return f"{NET}/{path}"
+    """The sample site of network parameter ``path``: ``"Dense_0.kernel"`` -> ``"net.Dense_0.kernel"``."""
+    return f"{NET}.{path}"
 
 
 def prior_scale_site(layer: str) -> str:
-    """The sample-site name of a layer's learned prior scale: ``"prior_scale/Dense_0"``."""
-    return f"{PRIOR_SCALE}/{layer}"
+    """The sample-site name of a layer's learned prior scale: ``"prior_scale.Dense_0"``."""
+    return f"{PRIOR_SCALE}.{layer}"
+
+
+class _dotted_sites(Messenger):
+    """Rename the sites NumPyro's module helpers scope as ``net/<path>`` to ``net.<path>``."""
+
+    def process_message(self, msg: dict) -> None:
+        if msg["type"] == "sample" and msg["name"].startswith(NET + "/"):
+            msg["name"] = param_site(msg["name"][len(NET) + 1 :])
 
 
 def _is_traced(*values: Any) -> bool:
@@ -228,9 +239,10 @@ class BNN:
         """Inside a model: sample the network's parameters and return the network as a function."""
         shapes = self.param_shapes(x.shape[-1])
         form = self._prior_form(shapes)
-        if networks.is_nnx(self.module):
-            return random_nnx_module(NET, self.module, form)
-        return random_flax_module(NET, self.module, form, input_shape=(1, x.shape[-1]))
+        with _dotted_sites():
+            if networks.is_nnx(self.module):
+                return random_nnx_module(NET, self.module, form)
+            return random_flax_module(NET, self.module, form, input_shape=(1, x.shape[-1]))
 
     def model(self, x: Any, y: Any = None) -> None:
         """The NumPyro model: ``x`` of shape ``(n_points, n_features)``, ``y`` of shape ``(n_points,)``.

@@ -107,7 +107,7 @@ def to_numpyro(
     *,
     layer_priors: Mapping[str, Prior] | Iterable = (),
     deterministic: Iterable[str] = (),
-    scale_site: Callable[[str], str] = lambda layer: f"prior_scale/{layer}",
+    scale_site: Callable[[str], str] = lambda layer: f"prior_scale.{layer}",
 ) -> dict[str, dist.Distribution]:
     """The dict prior form for parameters ``shapes`` (path -> shape, in layer order).
 

@@ -32,6 +32,7 @@ from bnnppl._checks import (
     spec_error,
 )
 
+NETWORK_TYPES = ("mlp",)
 ACTIVATIONS = ("elu", "gelu", "identity", "relu", "sigmoid", "silu", "softplus", "tanh")
 PRIOR_FAMILIES = ("laplace", "normal", "student_t")
 FAN_IN_RULES = ("glorot", "he", "lecun", "neal")
@@ -44,6 +45,13 @@ class _Spec:
 
     _nested: ClassVar[dict[str, Any]] = {}
     _tag: ClassVar[tuple[str, str] | None] = None  # (key, value) written first by to_dict
+    _required_hints: ClassVar[dict[str, str]] = {}  # what a required field takes, for its error
+
+    @classmethod
+    def _check_tag(cls, value: Any, path: str) -> None:
+        assert cls._tag is not None
+        if value != cls._tag[1]:
+            raise spec_error(path, f"must be {cls._tag[1]!r}, got {value!r}.")
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (str, numbers, lists, dicts) that ``from_dict`` turns back into this spec."""
@@ -65,12 +73,14 @@ class _Spec:
         kwargs = {}
         for key, value in data.items():
             if key in tag:
+                cls._check_tag(value, f"{path}.{key}")
                 continue
             convert = cls._nested.get(key)
             kwargs[key] = convert(value, f"{path}.{key}") if convert and value is not None else value
         for f in fields(cls):  # type: ignore[arg-type]
             if f.name not in kwargs and _required(f):
-                raise spec_error(f"{path}.{f.name}", "is required.")
+                hint = cls._required_hints.get(f.name, "")
+                raise spec_error(f"{path}.{f.name}", f"is required{f' ({hint})' if hint else ''}.")
         with rebased(cls.__name__, path):
             return cls(**kwargs)
 
@@ -129,6 +139,10 @@ class MLP(_Spec):
 
     _tag: ClassVar[tuple[str, str]] = ("type", "mlp")
 
+    @classmethod
+    def _check_tag(cls, value: Any, path: str) -> None:
+        check_choice(path, value, NETWORK_TYPES, "network type")
+
     def __post_init__(self) -> None:
         hidden = self.hidden
         if isinstance(hidden, str) or not isinstance(hidden, Iterable):
@@ -152,7 +166,8 @@ class MLP(_Spec):
             if len(act) != len(self.hidden):
                 raise spec_error(
                     "MLP.activation",
-                    f"gives {len(act)} activations for {len(self.hidden)} hidden layers; give one "
+                    f"gives {len(act)} activation{'s' if len(act) != 1 else ''} for "
+                    f"{len(self.hidden)} hidden layer{'s' if len(self.hidden) != 1 else ''}; give one "
                     "name for all hidden layers or one per hidden layer.",
                 )
             for i, a in enumerate(act):
@@ -250,7 +265,7 @@ class Prior(_Spec):
       ``sqrt(2/(n_in + n_out))``; ``neal``: ``1/sqrt(n_in)`` except the first layer, which keeps 1
       (Neal 1996: only weights fed by hidden units shrink with width).
     - ``learned`` (hierarchical): with ``learned_scale`` set, each layer draws its own scale from
-      that hyperprior (site ``prior_scale/<layer>``), shared by its kernel and bias.
+      that hyperprior (site ``prior_scale.<layer>``), shared by its kernel and bias.
 
     ``df`` (degrees of freedom) is required by, and only used by, ``student_t``.
 
@@ -369,6 +384,7 @@ class StudentT(_Likelihood):
 
     family: ClassVar[str] = "student_t"
     _tag: ClassVar[tuple[str, str]] = ("family", "student_t")
+    _required_hints: ClassVar[dict[str, str]] = {"df": "degrees of freedom, a number > 0, e.g. 4"}
     _nested: ClassVar[dict[str, Any]] = {"noise_prior": _scale_prior}
 
     def __post_init__(self) -> None:
@@ -406,6 +422,7 @@ class Categorical(_Likelihood):
 
     family: ClassVar[str] = "categorical"
     _tag: ClassVar[tuple[str, str]] = ("family", "categorical")
+    _required_hints: ClassVar[dict[str, str]] = {"classes": "the number of classes, an integer >= 2"}
 
     def __post_init__(self) -> None:
         check_count("Categorical.classes", self.classes, minimum=2)
@@ -539,12 +556,14 @@ class ModelSpec(_Spec):
     }
 
     def __post_init__(self) -> None:
-        for name, kind in (("network", MLP), ("prior", Prior), ("likelihood", _Likelihood)):
+        for name, kind, what in (
+            ("network", MLP, "an MLP"),
+            ("prior", Prior, "a Prior"),
+            ("likelihood", _Likelihood, "a likelihood"),
+        ):
             if not isinstance(getattr(self, name), kind):
                 raise spec_error(
-                    f"ModelSpec.{name}",
-                    f"must be a {kind.__name__.lstrip('_')} spec, got {getattr(self, name)!r}.",
-                    TypeError,
+                    f"ModelSpec.{name}", f"must be {what} spec, got {getattr(self, name)!r}.", TypeError
                 )
         _set(self, "layer_priors", as_layer_priors(self.layer_priors, "ModelSpec.layer_priors"))
         _set(self, "deterministic", _names(self.deterministic, "ModelSpec.deterministic"))

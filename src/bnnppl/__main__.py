@@ -1,0 +1,5 @@
+import sys
+
+from bnnppl.cli import main
+
+sys.exit(main())

@@ -1,0 +1,74 @@
+"""Convergence diagnostics through ArviZ, in parameter space and in function space.
+
+Weights of a network are only identified up to permutations of hidden units, so their r-hat can
+look bad while the function the network computes has mixed; the network output ``f`` at the
+training inputs does not suffer from that symmetry.
+
+>>> import numpy as np, arviz as az
+>>> rng = np.random.default_rng(0)
+>>> dt = az.from_dict({"posterior": {"w": rng.normal(size=(2, 500)), "f": rng.normal(size=(2, 500, 3, 1))},
+...                    "sample_stats": {"diverging": np.zeros((2, 500), bool)}})
+>>> d = summarize(dt, function_site="f")
+>>> d.divergences, d.max_rhat < 1.01, d.min_ess_bulk > 400
+(0, True, True)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import arviz as az
+import numpy as np
+import xarray as xr
+
+
+class Diagnostics(NamedTuple):
+    """Worst-case convergence numbers of a posterior."""
+
+    max_rhat: float
+    """Largest rank-normalised r-hat over all parameters (1.0 is ideal; > 1.01 is a warning)."""
+    min_ess_bulk: float
+    """Smallest bulk effective sample size over all parameters."""
+    divergences: int
+    """Number of divergent transitions after warmup, all chains together."""
+    function_max_rhat: float
+    """Largest r-hat of the network output at the training inputs."""
+    function_min_ess_bulk: float
+    """Smallest bulk ESS of the network output at the training inputs."""
+
+    def warnings(self) -> list[str]:
+        """Plain-words warnings for the usual thresholds (r-hat > 1.01, ESS < 400, divergences)."""
+        out = []
+        if self.max_rhat > 1.01:
+            out.append(f"r-hat up to {self.max_rhat:.3f} (> 1.01): chains disagree; run longer.")
+        if self.min_ess_bulk < 400:
+            out.append(f"bulk ESS down to {self.min_ess_bulk:.0f} (< 400): too few effective draws.")
+        if self.divergences:
+            out.append(
+                f"{self.divergences} divergent transition(s): the sampler hit regions it cannot "
+                "follow; raise target_accept or reparameterise."
+            )
+        return out
+
+
+def _worst(ds: xr.Dataset, reduce) -> float:
+    values = [np.asarray(v) for v in ds.data_vars.values()]
+    return float(reduce(np.concatenate([v.ravel() for v in values]))) if values else float("nan")
+
+
+def summarize(posterior: xr.DataTree, *, function_site: str = "f") -> Diagnostics:
+    """Worst r-hat and ESS of the parameters and of ``function_site``, and divergences."""
+    post = posterior["posterior"].to_dataset()
+    params = post.drop_vars([function_site], errors="ignore")
+    funcs = post[[function_site]] if function_site in post else xr.Dataset()
+    rhat, ess = az.rhat, az.ess
+    divergences = 0
+    if "sample_stats" in posterior and "diverging" in posterior["sample_stats"]:
+        divergences = int(np.asarray(posterior["sample_stats"]["diverging"]).sum())
+    return Diagnostics(
+        max_rhat=_worst(rhat(params), np.max),
+        min_ess_bulk=_worst(ess(params), np.min),
+        divergences=divergences,
+        function_max_rhat=_worst(rhat(funcs), np.max) if funcs.data_vars else float("nan"),
+        function_min_ess_bulk=_worst(ess(funcs), np.min) if funcs.data_vars else float("nan"),
+    )

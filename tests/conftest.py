@@ -1,0 +1,13 @@
+"""Shared fixtures: small seeded data sets."""
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def xy():
+    """20 points, 2 features, Gaussian targets (seeded)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 2)).astype(np.float32)
+    y = (x @ np.array([1.0, -0.5]) + 0.1 * rng.normal(size=20)).astype(np.float32)
+    return x, y

@@ -1,0 +1,73 @@
+"""The default example end to end through the command line."""
+
+import re
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pytest
+import yaml
+
+from bnnppl import ModelSpec
+from bnnppl.cli import main
+from bnnppl.example import EXAMPLE_SPEC, run_example
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_example_config_file_is_the_example_spec():
+    data = yaml.safe_load((ROOT / "configs" / "example_model.yaml").read_text())
+    assert ModelSpec.from_dict(data) == EXAMPLE_SPEC
+
+
+@pytest.mark.slow
+def test_example_command_writes_a_new_run_folder_each_time(tmp_path, capsys):
+    args = ["example", "--out", str(tmp_path), "--warmup", "100", "--samples", "100", "--seed", "3"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("NUTS: 2 chains x 100 draws after 100 warmup, ")
+    assert re.search(r"^  parameters: max r-hat \d\.\d{3}, min bulk ESS \d+$", out, re.M)
+    assert re.search(r"^  function f: max r-hat \d\.\d{3}, min bulk ESS \d+$", out, re.M)
+    assert re.search(r"^  divergences: \d+$", out, re.M)
+    (run,) = tmp_path.iterdir()
+    assert f"results: {run} (posterior.nc, summary.csv, model.yaml)" in out
+    assert sorted(p.name for p in run.iterdir()) == ["model.yaml", "posterior.nc", "summary.csv"]
+
+    posterior = az.from_netcdf(run / "posterior.nc")
+    assert posterior.posterior["net.Dense_0.kernel"].shape == (2, 100, 1, 10)
+    assert posterior.posterior["f"].shape == (2, 100, 40, 1)
+    assert posterior.posterior["sigma"].shape == (2, 100)
+    assert int(posterior.sample_stats["diverging"].sum()) >= 0
+    np.testing.assert_allclose(posterior.observed_data["obs"].shape, (40,))
+    summary = (run / "summary.csv").read_text().splitlines()
+    assert summary[0].split(",")[1:] == [
+        "mean", "sd", "eti89_lb", "eti89_ub", "ess_bulk", "ess_tail", "r_hat", "mcse_mean", "mcse_sd",
+    ]  # fmt: skip
+    assert len(summary) == 1 + 10 + 10 + 10 + 1 + 1  # kernels, biases and sigma; no f
+    assert ModelSpec.from_dict(yaml.safe_load((run / "model.yaml").read_text())) == EXAMPLE_SPEC
+
+    assert main(args) == 0  # same second or not: a second folder, the first untouched
+    assert len(list(tmp_path.iterdir())) == 2
+    assert not list(tmp_path.glob("*/.*.tmp"))
+
+
+@pytest.mark.slow
+def test_example_warns_when_chains_cannot_run_in_parallel(tmp_path):
+    with pytest.warns(UserWarning, match=re.escape("3 chains but 2 device(s): chains run one after another.")):
+        result = run_example(tmp_path, chains=3, warmup=20, samples=20)
+    assert result.run_dir.parent == tmp_path and result.seconds > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["example", "--samples", "0"], "argument --samples: must be >= 1, got 0"),
+        (["example", "--chains", "two"], "argument --chains: must be a whole number, got 'two'"),
+        (["exampel"], "argument command: invalid choice: 'exampel'"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

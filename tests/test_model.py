@@ -407,3 +407,24 @@ def test_plain_nuts_matches_the_closed_form_linear_posterior():
     np.testing.assert_array_less(np.abs(draws.mean(0) - mean), 0.15 * sd)
     np.testing.assert_allclose(draws.std(0), sd, rtol=0.12)
     assert s["f"].shape == (1000, 30, 1)
+
+
+@pytest.mark.parametrize(
+    ("prior", "base"),
+    [
+        (Prior(), dist.Normal),
+        (Prior(family="laplace"), dist.Laplace),
+        (Prior(family="student_t", df=3.0), dist.StudentT),
+        (Prior(fan_in="glorot"), dist.Normal),
+    ],
+    ids=["normal", "laplace", "student_t", "fan_in"],
+)
+def test_sites_and_distributions_for_every_prior_family(xy, prior, base):
+    x, y = xy
+    bnn = BNN(ModelSpec(network=MLP(hidden=(10,)), prior=prior, likelihood=Gaussian(noise=0.1)))
+    t = trace_of(bnn, x, y)
+    assert {k: v for k, v in sites(bnn, x, y).items() if k.startswith("net.")} == NET_10
+    for name in NET_10:
+        fn = t[name]["fn"]  # NumPyro wraps the prior as Independent(ExpandedDistribution(base))
+        assert type(fn.base_dist.base_dist) is base
+        assert fn.event_shape == t[name]["value"].shape and fn.batch_shape == ()

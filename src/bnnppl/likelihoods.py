@@ -45,7 +45,11 @@ def _is_integer(arr: np.ndarray) -> np.ndarray:
 
 
 def check_targets(spec: Likelihood, y: Any, n_points: int, name: str = "y") -> np.ndarray:
-    """``y`` checked against the likelihood's support: float32, or int32 class labels."""
+    """``y`` checked against the likelihood's support: float32, or int32 class labels.
+
+    >>> check_targets(Categorical(classes=3), [0, 2, 1], n_points=3)
+    array([0, 2, 1], dtype=int32)
+    """
     arr = check_y(y, n_points, name)
     if isinstance(spec, Bernoulli):
         bad = first_bad(arr, (arr == 0) | (arr == 1))
@@ -70,13 +74,21 @@ def check_targets(spec: Likelihood, y: Any, n_points: int, name: str = "y") -> n
 
 
 def noise_distribution(spec: Likelihood) -> dist.Distribution | None:
-    """The prior of the learned noise scale ``sigma``; ``None`` when it is fixed or absent."""
+    """The prior of the learned noise scale ``sigma``; ``None`` when it is fixed or absent.
+
+    >>> noise_distribution(Gaussian(noise=0.1)) is None, type(noise_distribution(Gaussian())).__name__
+    (True, 'HalfCauchy')
+    """
     prior = getattr(spec, "noise_prior", None)
     return scale_distribution(prior) if prior is not None else None
 
 
 def fixed_noise(spec: Likelihood) -> float | None:
-    """The fixed noise scale, if the spec gives one."""
+    """The fixed noise scale, if the spec gives one.
+
+    >>> fixed_noise(Gaussian(noise=0.1)), fixed_noise(Poisson())
+    (0.1, None)
+    """
     return getattr(spec, "noise", None)
 
 
@@ -87,7 +99,11 @@ def _probs(spec: Bernoulli, f0: jax.Array) -> jax.Array:
 
 
 def distribution(spec: Likelihood, f: jax.Array, sigma: Any = None) -> dist.Distribution:
-    """The distribution of ``y`` given network output ``f`` (and noise scale ``sigma``)."""
+    """The distribution of ``y`` given network output ``f`` (and noise scale ``sigma``).
+
+    >>> distribution(Categorical(classes=3), jnp.zeros((5, 3))).batch_shape
+    (5,)
+    """
     if isinstance(spec, Gaussian):
         return dist.Normal(f[..., 0], sigma)
     if isinstance(spec, HeteroscedasticGaussian):
@@ -106,7 +122,15 @@ def distribution(spec: Likelihood, f: jax.Array, sigma: Any = None) -> dist.Dist
 
 
 def moments(spec: Likelihood, f: jax.Array, sigma: Any = None) -> tuple[jax.Array, jax.Array]:
-    """Predictive ``(mean, variance)`` of ``y`` given one draw of ``f`` (and ``sigma``)."""
+    """Predictive ``(mean, variance)`` of ``y`` given one draw of ``f`` (and ``sigma``).
+
+    The Student-t mean is its location (the mean when ``df > 1``); its variance is infinite for
+    ``df <= 2``.
+
+    >>> mean, var = moments(Poisson(), jnp.log(jnp.array([[2.0], [5.0]])))
+    >>> var.round(3).tolist()
+    [2.0, 5.0]
+    """
     if isinstance(spec, Gaussian):
         mean = f[..., 0]
         return mean, jnp.broadcast_to(jnp.square(sigma), mean.shape)

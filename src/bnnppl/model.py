@@ -131,6 +131,12 @@ class BNN:
         a dict keyed by parameter path (parameters left out stay point estimates), or a callable
         ``(path, shape) -> distribution``. ``layer_priors`` and ``deterministic`` need a ``Prior``.
         The module must map ``(n_points, n_features)`` to ``(n_points, n_outputs)``.
+
+        >>> from flax import linen
+        >>> from bnnppl.spec import Bernoulli
+        >>> bnn = BNN.from_module(linen.Dense(1), prior=Prior(scale=2.0), likelihood=Bernoulli())
+        >>> bnn.param_shapes(n_features=3)
+        {'kernel': (3, 1), 'bias': (1,)}
         """
         if not isinstance(module, linen.Module | nnx.Module):
             raise TypeError(
@@ -236,7 +242,19 @@ class BNN:
         )
 
     def network(self, x: Any) -> Callable[[Any], Any]:
-        """Inside a model: sample the network's parameters and return the network as a function."""
+        """Inside a model: sample the network's parameters and return the network as a function.
+
+        Use it to build your own model around the network (a latent input, another likelihood):
+
+        >>> import jax, numpy as np
+        >>> from numpyro import handlers
+        >>> bnn = BNN(ModelSpec())
+        >>> x = np.zeros((4, 1), np.float32)
+        >>> with handlers.seed(rng_seed=0):
+        ...     f = bnn.network(x)(x)
+        >>> f.shape
+        (4, 1)
+        """
         shapes = self.param_shapes(x.shape[-1])
         form = self._prior_form(shapes)
         with _dotted_sites():

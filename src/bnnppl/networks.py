@@ -61,7 +61,11 @@ def build_network(spec: MLP, outputs: int) -> MLPModule:
 
 
 def flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
-    """Nested parameter dict -> ``{"Dense_0.kernel": leaf, ...}``, NumPyro's dotted paths, in order."""
+    """Nested parameter dict -> ``{"Dense_0.kernel": leaf, ...}``, NumPyro's dotted paths, in order.
+
+    >>> flatten({"Block": {"Dense_0": {"kernel": 1}}, "out": {"bias": 2}})
+    {'Block.Dense_0.kernel': 1, 'out.bias': 2}
+    """
     out: dict[str, Any] = {}
     for key, value in tree.items():
         name = f"{prefix}.{key}" if prefix else str(key)
@@ -73,6 +77,7 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
 
 
 def is_nnx(module: Any) -> bool:
+    """Whether ``module`` is a flax NNX module (else linen)."""
     return isinstance(module, nnx.Module)
 
 
@@ -99,7 +104,11 @@ def param_shapes(
 
 
 def output_width(module: linen.Module | nnx.Module, n_features: int) -> int:
-    """How many outputs per point ``module`` gives for ``n_features`` inputs (abstractly)."""
+    """How many outputs per point ``module`` gives for ``n_features`` inputs (abstractly).
+
+    >>> output_width(build_network(MLP(hidden=(4,)), outputs=3), n_features=2)
+    3
+    """
     x = jax.ShapeDtypeStruct((2, n_features), jnp.float32)
     try:
         if is_nnx(module):

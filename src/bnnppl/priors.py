@@ -76,7 +76,11 @@ def fan_factor(rule: str | None, shape: tuple[int, ...], *, first_layer: bool) -
 
 
 def weight_distribution(spec: Prior, scale: float | jax.Array) -> dist.Distribution:
-    """``spec.family`` with ``spec.loc`` and the given (already scaled) ``scale``."""
+    """``spec.family`` with ``spec.loc`` and the given (already scaled) ``scale``.
+
+    >>> weight_distribution(Prior(family="student_t", df=3.0), 0.5).df
+    3.0
+    """
     if spec.family == "normal":
         return dist.Normal(spec.loc, scale)
     if spec.family == "laplace":
@@ -85,14 +89,23 @@ def weight_distribution(spec: Prior, scale: float | jax.Array) -> dist.Distribut
 
 
 def layer_of(path: str) -> str:
-    """The layer that owns parameter ``path``: ``"Block_0.Dense_1.kernel"`` -> ``"Block_0.Dense_1"``."""
+    """The layer that owns parameter ``path``.
+
+    >>> layer_of("Block_0.Dense_1.kernel")
+    'Block_0.Dense_1'
+    """
     return path.rpartition(".")[0] or path
 
 
 def resolve(
     prior: Prior, paths: Iterable[str], layer_priors: Mapping[str, Prior] | Iterable = ()
 ) -> dict[str, Prior]:
-    """Which ``Prior`` each parameter gets: the most specific ``layer_priors`` key, else ``prior``."""
+    """Which ``Prior`` each parameter gets: the most specific ``layer_priors`` key, else ``prior``.
+
+    >>> chosen = resolve(Prior(), ["a.kernel", "a.bias"], {"a": Prior(scale=2.0), "a.bias": Prior(scale=3.0)})
+    >>> [p.scale for p in chosen.values()]
+    [2.0, 3.0]
+    """
     overrides = dict(layer_priors)
     out = {}
     for path in paths:

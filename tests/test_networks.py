@@ -41,3 +41,10 @@ def test_shapes_outputs_and_no_bias():
     assert param_shapes(module, n_features=4) == {"Dense_0.kernel": (4, 8), "Dense_1.kernel": (8, 3)}
     assert output_width(module, 4) == 3
     assert build_network(MLP(hidden=(8,), outputs=2), outputs=2).outputs == 2
+
+
+def test_public_namespace_is_sorted_and_complete():
+    import bnnppl
+
+    assert bnnppl.__all__ == sorted(bnnppl.__all__)
+    assert all(hasattr(bnnppl, name) for name in bnnppl.__all__)

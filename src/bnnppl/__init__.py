@@ -6,7 +6,10 @@
 Gaussian(noise=None, noise_prior=ScalePrior(family='half_cauchy', scale=1.0, concentration=None, rate=None))
 """
 
+from bnnppl.inference import HMC, NUTS, SVI, fit, method_from_dict
 from bnnppl.model import BNN
+from bnnppl.posterior import Posterior
+from bnnppl.predict import Predictions, predict
 from bnnppl.spec import (
     MLP,
     Bernoulli,
@@ -25,16 +28,24 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BNN",
-    "MLP",
     "Bernoulli",
     "Categorical",
     "Gaussian",
+    "HMC",
     "HeteroscedasticGaussian",
+    "MLP",
     "ModelSpec",
+    "NUTS",
     "Poisson",
+    "Posterior",
+    "Predictions",
     "Prior",
+    "SVI",
     "ScalePrior",
     "StudentT",
     "__version__",
+    "fit",
     "likelihood_from_dict",
+    "method_from_dict",
+    "predict",
 ]

@@ -29,7 +29,7 @@ Names use dots, not NumPyro's usual ``net/...``: ArviZ (xarray) forbids ``/`` in
 >>> {name: site["value"].shape for name, site in trace.items() if site["type"] != "param"}
 ... # doctest: +NORMALIZE_WHITESPACE
 {'net.Dense_0.bias': (10,), 'net.Dense_0.kernel': (1, 10), 'net.Dense_1.bias': (1,),
- 'net.Dense_1.kernel': (10, 1), 'f': (40, 1), 'sigma': (), 'data': (40,), 'obs': (40,)}
+ 'net.Dense_1.kernel': (10, 1), 'sigma': (), 'data': (40,), 'f': (40, 1), 'obs': (40,)}
 """
 
 from __future__ import annotations
@@ -98,7 +98,16 @@ class BNN:
     changes after construction; fits return values and keep nothing on the ``BNN``.
     """
 
-    __slots__ = ("spec", "module", "prior", "likelihood", "layer_priors", "deterministic", "_shapes")
+    __slots__ = (
+        "spec",
+        "module",
+        "prior",
+        "likelihood",
+        "layer_priors",
+        "deterministic",
+        "_shapes",
+        "_compiled",
+    )
 
     def __init__(self, spec: ModelSpec) -> None:
         if not isinstance(spec, ModelSpec):
@@ -177,6 +186,7 @@ class BNN:
         for key, value in attrs.items():
             object.__setattr__(self, key, value)
         object.__setattr__(self, "_shapes", {})
+        object.__setattr__(self, "_compiled", {})  # jitted helpers (prediction), per BNN
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"BNN is immutable: build a new one instead of setting {name!r}.")
@@ -228,6 +238,16 @@ class BNN:
         self.param_shapes(x.shape[1])
         return x, y
 
+    def fixed_substitutions(self, fixed: Mapping[str, Any], n_features: int) -> dict[str, Any]:
+        """Data for ``handlers.substitute`` that sets the deterministic layers to ``fixed``.
+
+        ``fixed`` maps parameter paths to values; empty ``fixed`` gives ``{}``.
+        """
+        if not fixed:
+            return {}
+        template = networks.param_tree(self.module, n_features)
+        return {NET_PARAMS: networks.fill_tree(template, dict(fixed))}
+
     # ------------------------------------------------------------------ the NumPyro model
 
     def _prior_form(self, shapes: Mapping[str, tuple]) -> PriorForm:
@@ -262,17 +282,24 @@ class BNN:
                 return random_nnx_module(NET, self.module, form)
             return random_flax_module(NET, self.module, form, input_shape=(1, x.shape[-1]))
 
-    def model(self, x: Any, y: Any = None) -> None:
+    def model(self, x: Any, y: Any = None, *, subsample_size: int | None = None) -> None:
         """The NumPyro model: ``x`` of shape ``(n_points, n_features)``, ``y`` of shape ``(n_points,)``.
 
         Concrete inputs are checked first (``check_data``); traced inputs are used as they are.
+        With ``subsample_size`` (minibatch SVI) each call draws that many rows of ``x`` and ``y``
+        together and the ``data`` plate scales the likelihood by ``n_points / subsample_size``;
+        ``f`` then has ``subsample_size`` rows.
         """
         if not _is_traced(x, y):
             x, y = self.check_data(x, y)
-        f = numpyro.deterministic(F, self.network(x)(x))
+        net = self.network(x)
         sigma = likelihoods.fixed_noise(self.likelihood)
         noise_prior = likelihoods.noise_distribution(self.likelihood)
         if noise_prior is not None:
             sigma = numpyro.sample(SIGMA, noise_prior)
-        with numpyro.plate(DATA_PLATE, x.shape[0]):
+        with numpyro.plate(DATA_PLATE, x.shape[0], subsample_size=subsample_size) as rows:
+            if subsample_size is not None:
+                x = x[rows]
+                y = None if y is None else y[rows]
+            f = numpyro.deterministic(F, net(x))
             numpyro.sample(OBS, likelihoods.distribution(self.likelihood, f, sigma), obs=y)

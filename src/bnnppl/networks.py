@@ -103,6 +103,36 @@ def param_shapes(
     return {k: tuple(shapes[k].shape) for k in order}
 
 
+def param_tree(module: linen.Module | nnx.Module, n_features: int | None = None) -> dict:
+    """The module's nested parameter dict, with ``jax.ShapeDtypeStruct`` leaves (nothing computed)."""
+    if is_nnx(module):
+        return jax.tree.map(
+            lambda v: jax.ShapeDtypeStruct(jnp.shape(v), v.dtype),
+            nnx.to_pure_dict(nnx.state(module, nnx.Param)),
+        )
+    x = jax.ShapeDtypeStruct((1, n_features), jnp.float32)
+    return jax.eval_shape(lambda x: module.init(jax.random.key(0), x)["params"], x)
+
+
+def fill_tree(template: dict, flat: dict[str, Any], prefix: str = "") -> dict:
+    """``template``'s structure with leaves from ``flat`` (by dotted path), zeros where absent.
+
+    >>> import jax
+    >>> leaf = jax.ShapeDtypeStruct
+    >>> tree = {"a": {"kernel": leaf((2,), "float32")}, "b": {"bias": leaf((1,), "float32")}}
+    >>> fill_tree(tree, {"a.kernel": [1.0, 2.0]})
+    {'a': {'kernel': [1.0, 2.0]}, 'b': {'bias': Array([0.], dtype=float32)}}
+    """
+    out = {}
+    for key, value in template.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            out[key] = fill_tree(value, flat, name)
+        else:
+            out[key] = flat[name] if name in flat else jnp.zeros(value.shape, value.dtype)
+    return out
+
+
 def output_width(module: linen.Module | nnx.Module, n_features: int) -> int:
     """How many outputs per point ``module`` gives for ``n_features`` inputs (abstractly).
 

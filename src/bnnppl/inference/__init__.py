@@ -1,0 +1,80 @@
+"""``fit(bnn, x, y, method=...)``: one obvious way to fit, returning a ``Posterior``.
+
+>>> import bnnppl as bp
+>>> from bnnppl.datasets import sine_regression
+>>> x, y = sine_regression(n=20, seed=0)
+>>> bnn = bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(5,)), likelihood=bp.Gaussian(noise=0.1)))
+>>> post = fit(bnn, x, y, method=SVI(steps=500, draws=100), seed=0)
+>>> post.samples["net.Dense_0.kernel"].shape, post.stats["loss"].shape
+((1, 100, 1, 5), (500,))
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+from bnnppl._checks import allowed_list
+from bnnppl.inference.methods import HMC, METHODS, NUTS, SVI, Method, method_from_dict
+from bnnppl.model import BNN
+from bnnppl.posterior import Posterior
+
+__all__ = ["HMC", "NUTS", "SVI", "Method", "fit", "method_from_dict"]
+
+
+def _interactive() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def fit(
+    bnn: BNN,
+    x: Any,
+    y: Any,
+    method: Method | None = None,
+    *,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> Posterior:
+    """Fit ``bnn`` to ``x`` (``(n_points, n_features)``) and ``y`` (``(n_points,)``).
+
+    ``method``: ``NUTS()`` (default), ``HMC(...)`` or ``SVI(...)``. ``progress``: show a progress
+    bar (default: when stderr is a terminal and ``CI`` is unset). The same seed gives the same
+    posterior.
+    """
+    if not isinstance(bnn, BNN):
+        raise TypeError(f"bnn: must be a bnnppl.BNN, got {bnn!r}.")
+    method = NUTS() if method is None else method
+    if not isinstance(method, tuple(METHODS.values())):
+        names = allowed_list(c.__name__ for c in METHODS.values())
+        raise TypeError(f"method: must be one of bnnppl's method configs ({names}), got {method!r}.")
+    if y is None:
+        raise ValueError("y: fit needs the targets; got None.")
+    x, y = bnn.check_data(x, y)
+    if isinstance(method, SVI) and method.subsample_size is not None and method.subsample_size > x.shape[0]:
+        raise ValueError(
+            f"SVI.subsample_size: is {method.subsample_size} but the data have {x.shape[0]} rows; "
+            "use at most that many."
+        )
+    progress = _interactive() if progress is None else progress
+    start = time.perf_counter()
+    if isinstance(method, SVI):
+        from bnnppl.inference.svi import fit_svi
+
+        samples, stats, fixed = fit_svi(bnn, x, y, method, seed, progress)
+    else:
+        from bnnppl.inference.mcmc import fit_mcmc
+
+        samples, stats, fixed = fit_mcmc(bnn, x, y, method, seed, progress)
+    return Posterior(
+        bnn=bnn,
+        method=method,
+        samples=samples,
+        stats=stats,
+        x=x,
+        y=y,
+        fixed=fixed,
+        seed=seed,
+        seconds=time.perf_counter() - start,
+    )

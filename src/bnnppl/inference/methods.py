@@ -1,0 +1,212 @@
+"""Inference methods as small frozen configs (plain data, checked when made, no JAX).
+
+``fit(bnn, x, y, method=...)`` takes one of these. Each round-trips through a dict (and YAML):
+
+>>> NUTS(chains=2, warmup=500).to_dict()["method"]
+'nuts'
+>>> method_from_dict({"method": "svi", "guide": "normal", "steps": 2000}) == SVI(steps=2000)
+True
+>>> SVI(elbo="renyi", alpha=1.0)
+Traceback (most recent call last):
+...
+ValueError: SVI.alpha: must differ from 1 (alpha = 1 is the ordinary ELBO: use elbo='trace'), got 1.0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from bnnppl._checks import allowed_list, check_choice, check_count, check_number, spec_error
+from bnnppl.spec import _Spec
+
+NUTS_INITS = ("map", "median", "prior", "svi", "uniform")
+GUIDES = ("delta", "low_rank", "normal")
+SCHEDULES = ("constant", "cosine")
+ELBOS = ("mean_field", "renyi", "trace")
+# optax optimizers that take a learning rate as their first argument
+OPTIMIZERS = (
+    "adabelief",
+    "adagrad",
+    "adam",
+    "adamax",
+    "adamw",
+    "lamb",
+    "lion",
+    "nadam",
+    "novograd",
+    "radam",
+    "rmsprop",
+    "sgd",
+    "yogi",
+)
+
+
+def _check_draws(owner: str, spec: Any) -> None:
+    for name in ("chains", "samples", "thinning"):
+        check_count(f"{owner}.{name}", getattr(spec, name))
+    check_count(f"{owner}.warmup", spec.warmup, minimum=0)
+    if spec.thinning > spec.samples:
+        raise spec_error(
+            f"{owner}.thinning",
+            f"is {spec.thinning} but only {spec.samples} samples are drawn; keep thinning <= samples.",
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class NUTS(_Spec):
+    """The No-U-Turn sampler (NumPyro's ``NUTS``), ``chains`` chains in parallel where devices allow.
+
+    ``samples`` draws are kept per chain after ``warmup`` (every ``thinning``-th of them).
+    ``init``: ``"uniform"`` (NumPyro's default, uniform in (-2, 2) on the unconstrained scale),
+    ``"prior"`` (a prior draw), ``"median"`` (prior medians), ``"map"`` (a MAP fit: SVI with
+    ``AutoDelta``, ``init_steps`` Adam steps) or ``"svi"`` (the means of an ``AutoNormal`` fit).
+
+    >>> NUTS().chains, NUTS().target_accept
+    (2, 0.8)
+    """
+
+    chains: int = 2
+    warmup: int = 1000
+    samples: int = 1000
+    thinning: int = 1
+    target_accept: float = 0.8
+    max_tree_depth: int = 10
+    dense_mass: bool = False
+    init: str = "uniform"
+    init_steps: int = 2000
+
+    _tag: ClassVar[tuple[str, str]] = ("method", "nuts")
+
+    def __post_init__(self) -> None:
+        _check_draws("NUTS", self)
+        p = check_number("NUTS.target_accept", self.target_accept)
+        if not 0 < p < 1:
+            raise spec_error("NUTS.target_accept", f"must be in (0, 1), got {self.target_accept!r}.")
+        object.__setattr__(self, "target_accept", p)
+        check_count("NUTS.max_tree_depth", self.max_tree_depth)
+        if not isinstance(self.dense_mass, bool):
+            raise spec_error("NUTS.dense_mass", f"must be true or false, got {self.dense_mass!r}.", TypeError)
+        check_choice("NUTS.init", self.init, NUTS_INITS, "init strategy")
+        check_count("NUTS.init_steps", self.init_steps)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HMC(_Spec):
+    """Hamiltonian Monte Carlo with a fixed ``step_size`` and ``num_steps`` leapfrog steps.
+
+    The Turing tutorial's sampler is ``HMC(step_size=0.05, num_steps=4)``. With ``adapt=False``
+    (default) nothing is tuned: ``warmup`` draws are simply dropped (burn-in).
+
+    >>> HMC(step_size=0.05, num_steps=4, samples=5000).num_steps
+    4
+    """
+
+    step_size: float
+    num_steps: int
+    chains: int = 2
+    warmup: int = 1000
+    samples: int = 1000
+    thinning: int = 1
+    adapt: bool = False
+
+    _tag: ClassVar[tuple[str, str]] = ("method", "hmc")
+    _required_hints: ClassVar[dict[str, str]] = {
+        "step_size": "the leapfrog step size, a number > 0, e.g. 0.05",
+        "num_steps": "leapfrog steps per draw, an integer >= 1, e.g. 4",
+    }
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "step_size", check_number("HMC.step_size", self.step_size, positive=True))
+        check_count("HMC.num_steps", self.num_steps)
+        _check_draws("HMC", self)
+        if not isinstance(self.adapt, bool):
+            raise spec_error("HMC.adapt", f"must be true or false, got {self.adapt!r}.", TypeError)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SVI(_Spec):
+    """Stochastic variational inference with an automatic guide, run in compiled chunks.
+
+    - ``guide``: ``"normal"`` (``AutoNormal``, mean field), ``"low_rank"``
+      (``AutoLowRankMultivariateNormal`` with ``rank``) or ``"delta"`` (``AutoDelta``: MAP).
+      ``init_scale`` is the guides' initial standard deviation.
+    - ``optimizer``: an optax optimizer by name with ``learning_rate``; ``clip`` clips each
+      gradient entry to ``[-clip, clip]`` first (NumPyro's ``ClippedAdam(clip_norm=...)``).
+      ``schedule="cosine"`` decays the rate to 1 % of ``learning_rate`` over ``steps``: the
+      final parameters then settle instead of jittering by about ``learning_rate``.
+    - ``elbo``: ``"trace"`` (``Trace_ELBO``), ``"mean_field"`` (``TraceMeanField_ELBO``, analytic
+      KL where it can) or ``"renyi"`` (``RenyiELBO`` of order ``alpha``, ``alpha != 1``);
+      ``num_particles`` samples per gradient step.
+    - ``subsample_size``: minibatch SVI; each step draws this many rows of ``x`` and ``y``
+      together and scales the likelihood by ``n / subsample_size``.
+    - ``draws``: posterior draws taken from the fitted guide; ``chunk``: steps per compiled
+      chunk (the progress bar updates once per chunk).
+
+    >>> SVI(guide="low_rank", rank=5).rank
+    5
+    """
+
+    steps: int = 10_000
+    guide: str = "normal"
+    optimizer: str = "adam"
+    learning_rate: float = 0.01
+    schedule: str = "constant"
+    clip: float | None = None
+    elbo: str = "trace"
+    num_particles: int = 1
+    alpha: float | None = None
+    init_scale: float = 0.1
+    rank: int | None = None
+    subsample_size: int | None = None
+    draws: int = 1000
+    chunk: int = 500
+
+    _tag: ClassVar[tuple[str, str]] = ("method", "svi")
+
+    def __post_init__(self) -> None:
+        check_count("SVI.steps", self.steps)
+        check_choice("SVI.guide", self.guide, GUIDES, "guide")
+        check_choice("SVI.optimizer", self.optimizer, OPTIMIZERS, "optimizer")
+        lr = check_number("SVI.learning_rate", self.learning_rate, positive=True)
+        object.__setattr__(self, "learning_rate", lr)
+        check_choice("SVI.schedule", self.schedule, SCHEDULES, "learning-rate schedule")
+        if self.clip is not None:
+            object.__setattr__(self, "clip", check_number("SVI.clip", self.clip, positive=True))
+        check_choice("SVI.elbo", self.elbo, ELBOS, "ELBO")
+        check_count("SVI.num_particles", self.num_particles)
+        if self.elbo == "renyi":
+            alpha = 0.0 if self.alpha is None else check_number("SVI.alpha", self.alpha)
+            if alpha == 1:
+                raise spec_error(
+                    "SVI.alpha",
+                    "must differ from 1 (alpha = 1 is the ordinary ELBO: use elbo='trace'), "
+                    f"got {self.alpha!r}.",
+                )
+            object.__setattr__(self, "alpha", alpha)
+        elif self.alpha is not None:
+            raise spec_error("SVI.alpha", f"is only used by elbo='renyi', got {self.alpha!r}.")
+        object.__setattr__(self, "init_scale", check_number("SVI.init_scale", self.init_scale, positive=True))
+        if self.rank is not None:
+            if self.guide != "low_rank":
+                raise spec_error("SVI.rank", f"is only used by guide='low_rank', got {self.rank!r}.")
+            check_count("SVI.rank", self.rank)
+        if self.subsample_size is not None:
+            check_count("SVI.subsample_size", self.subsample_size)
+        check_count("SVI.draws", self.draws)
+        check_count("SVI.chunk", self.chunk)
+
+
+Method = NUTS | HMC | SVI
+METHODS: dict[str, type] = {"hmc": HMC, "nuts": NUTS, "svi": SVI}
+
+
+def method_from_dict(data: Mapping[str, Any], path: str = "inference") -> Method:
+    """The method named by ``data["method"]``."""
+    if not isinstance(data, Mapping):
+        raise spec_error(path, f"must be a mapping with a 'method' key, got {data!r}.", TypeError)
+    if "method" not in data:
+        raise spec_error(f"{path}.method", f"is required; allowed: {allowed_list(METHODS)}.")
+    name = check_choice(f"{path}.method", data["method"], METHODS, "inference method")
+    return METHODS[name].from_dict(data, path)  # type: ignore[return-value]

@@ -1,0 +1,118 @@
+"""SVI with automatic guides, run as compiled chunks of steps (``lax.scan``), never a host sync per step."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jax
+import numpy as np
+import numpyro
+import optax
+from numpyro import handlers
+from numpyro.contrib.module import ParamShape
+from numpyro.infer import Predictive, RenyiELBO, Trace_ELBO, TraceMeanField_ELBO
+from numpyro.infer.autoguide import AutoDelta, AutoLowRankMultivariateNormal, AutoNormal
+from tqdm.auto import tqdm
+
+from bnnppl.inference.methods import SVI
+from bnnppl.model import BNN, NET_PARAMS
+from bnnppl.networks import flatten
+
+
+def make_guide(method: SVI, model: Any) -> Any:
+    if method.guide == "normal":
+        return AutoNormal(model, init_scale=method.init_scale)
+    if method.guide == "low_rank":
+        return AutoLowRankMultivariateNormal(model, init_scale=method.init_scale, rank=method.rank)
+    return AutoDelta(model)
+
+
+def make_optimizer(method: SVI) -> optax.GradientTransformation:
+    """The optax optimizer (with its schedule), after element-wise clipping when ``clip`` is set."""
+    rate: float | optax.Schedule = method.learning_rate
+    if method.schedule == "cosine":
+        rate = optax.cosine_decay_schedule(method.learning_rate, method.steps, alpha=0.01)
+    opt = getattr(optax, method.optimizer)(rate)
+    return optax.chain(optax.clip(method.clip), opt) if method.clip is not None else opt
+
+
+def make_elbo(method: SVI) -> Any:
+    if method.elbo == "renyi":
+        return RenyiELBO(alpha=method.alpha, num_particles=method.num_particles)
+    if method.elbo == "mean_field":
+        return TraceMeanField_ELBO(num_particles=method.num_particles)
+    return Trace_ELBO(num_particles=method.num_particles)
+
+
+def latent_sites(model: Any, *args: Any) -> list[str]:
+    """Names of the model's latent (unobserved) sample sites, in order."""
+    trace = handlers.trace(handlers.seed(model, 0)).get_trace(*args)
+    return [k for k, s in trace.items() if s["type"] == "sample" and not s["is_observed"]]
+
+
+def fixed_values(params: dict) -> dict[str, np.ndarray]:
+    """Point-estimate module parameters (deterministic layers) from SVI params, by path."""
+    tree = params.get(NET_PARAMS, {})
+    return {k: np.asarray(v) for k, v in flatten(tree).items() if not isinstance(v, ParamShape)}
+
+
+def run_steps(
+    svi: numpyro.infer.SVI, state: Any, steps: int, chunk: int, args: tuple, progress: bool
+) -> tuple[Any, np.ndarray]:
+    """``steps`` SVI updates in jitted chunks of ``chunk`` steps; returns the state and the losses."""
+
+    @functools.partial(jax.jit, static_argnums=1)
+    def run_chunk(state, length, *args):
+        return jax.lax.scan(lambda s, _: svi.update(s, *args), state, None, length=length)
+
+    losses = []
+    with tqdm(total=steps, disable=not progress, desc="SVI", unit="step") as bar:
+        done = 0
+        while done < steps:
+            length = min(chunk, steps - done)
+            state, chunk_losses = run_chunk(state, length, *args)
+            chunk_losses = np.asarray(chunk_losses)  # one host sync per chunk
+            losses.append(chunk_losses)
+            done += length
+            bar.update(length)
+            bar.set_postfix(loss=f"{chunk_losses.mean():.4g}")
+    return state, np.concatenate(losses)
+
+
+def run_svi(
+    bnn: BNN, x: np.ndarray, y: np.ndarray, method: SVI, key: jax.Array, progress: bool
+) -> tuple[Any, dict, np.ndarray, Any]:
+    """Fit the guide; returns ``(guide, params, losses, model)``."""
+    model = bnn.model
+    if method.subsample_size is not None:
+        model = functools.partial(bnn.model, subsample_size=method.subsample_size)
+    guide = make_guide(method, model)
+    svi = numpyro.infer.SVI(model, guide, make_optimizer(method), make_elbo(method))
+    state = svi.init(key, x, y)
+    state, losses = run_steps(svi, state, method.steps, method.chunk, (x, y), progress)
+    return guide, svi.get_params(state), losses, model
+
+
+def fit_svi(
+    bnn: BNN, x: np.ndarray, y: np.ndarray, method: SVI, seed: int, progress: bool
+) -> tuple[dict, dict, dict]:
+    """``(samples, stats, fixed)``: guide draws as one chain, the losses, deterministic layers."""
+    key_fit, key_draw = jax.random.split(jax.random.key(seed))
+    guide, params, losses, model = run_svi(bnn, x, y, method, key_fit, progress)
+    names = latent_sites(model, x, y)
+    draws = Predictive(guide, params=params, num_samples=method.draws, return_sites=names)(key_draw, x, y)
+    samples = {k: np.asarray(draws[k])[None] for k in names}
+    return samples, {"loss": losses}, fixed_values(params)
+
+
+def point_fit(
+    bnn: BNN, x: np.ndarray, y: np.ndarray, guide: str, steps: int, key: jax.Array
+) -> tuple[dict, dict]:
+    """A short SVI fit (``"delta"``: MAP; ``"normal"``: AutoNormal) for initialising MCMC.
+
+    Returns ``(locations, fixed)``: the latent sites' point values and the deterministic layers.
+    """
+    method = SVI(guide=guide, steps=steps, learning_rate=0.01, draws=1, chunk=min(steps, 1000))
+    fitted, params, _, _ = run_svi(bnn, x, y, method, key, progress=False)
+    return fitted.median(params), fixed_values(params)

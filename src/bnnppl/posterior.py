@@ -7,8 +7,13 @@ ArviZ, diagnostics and prediction read it; nothing is kept on the model.
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -109,3 +114,178 @@ class Posterior:
         from bnnppl.diagnostics import summarize
 
         return summarize(self.to_arviz(log_likelihood=False), function_site=F)
+
+    def loo(self) -> Any:
+        """PSIS-LOO (ArviZ's ``loo``): expected log predictive density, with Pareto-k diagnostics.
+
+        Needs MCMC draws: importance sampling from a variational fit is not a posterior sample.
+        """
+        import arviz as az
+
+        if not isinstance(self.method, _mcmc_methods()):
+            raise ValueError(
+                f"method: PSIS-LOO needs an MCMC posterior (NUTS or HMC), got {type(self.method).__name__}."
+            )
+        return az.loo(self.to_arviz(function=False))
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write this posterior to the folder ``path`` (see ``bnnppl.posterior.save``)."""
+        return save(self, path, overwrite=overwrite)
+
+
+def _mcmc_methods() -> tuple[type, ...]:
+    from bnnppl.inference.methods import HMC, NUTS
+
+    return (HMC, NUTS)
+
+
+def compare(posteriors: Mapping[str, Posterior]) -> pd.DataFrame:
+    """ArviZ's LOO comparison table of several MCMC posteriors of the same data, best first.
+
+    Keys name the models (architectures, priors, ...); columns include ``elpd``, ``elpd_diff``,
+    ``se``, ``dse`` and stacking ``weight``.
+    """
+    import arviz as az
+
+    if len(posteriors) < 2:
+        raise ValueError(f"posteriors: compare needs at least two, got {len(posteriors)}.")
+    for name, post in posteriors.items():
+        if not isinstance(post, Posterior) or not isinstance(post.method, _mcmc_methods()):
+            raise ValueError(f"posteriors[{name!r}]: must be an MCMC Posterior (NUTS or HMC).")
+    return az.compare({name: post.to_arviz(function=False) for name, post in posteriors.items()})
+
+
+# --------------------------------------------------------------------------- save / load
+
+FORMAT = 1
+_FILES = ("meta.json", "model.yaml", "method.yaml", "posterior.nc", "arrays.npz")
+
+
+def _model_dict(bnn: BNN) -> dict[str, Any]:
+    from bnnppl.spec import Prior
+
+    if bnn.spec is not None:
+        return {"spec": bnn.spec.to_dict()}
+    return {
+        "module": type(bnn.module).__name__,
+        "prior": bnn.prior.to_dict() if isinstance(bnn.prior, Prior) else repr(bnn.prior),
+        "likelihood": bnn.likelihood.to_dict(),
+    }
+
+
+def _write_folder(posterior: Posterior, folder: Path) -> None:
+    import arviz as az
+    import yaml
+
+    meta = {
+        "format": FORMAT,
+        "versions": _versions(),
+        "n_points": int(posterior.x.shape[0]),
+        "n_features": int(posterior.x.shape[1]),
+        "chains": posterior.num_chains,
+        "draws": posterior.num_draws,
+        "seed": posterior.seed,
+        "seconds": posterior.seconds,
+    }
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2))
+    (folder / "model.yaml").write_text(yaml.safe_dump(_model_dict(posterior.bnn), sort_keys=False))
+    (folder / "method.yaml").write_text(yaml.safe_dump(posterior.method.to_dict(), sort_keys=False))
+    az.from_dict({"posterior": dict(posterior.samples)}).to_netcdf(folder / "posterior.nc", engine="h5netcdf")
+    arrays = {"x": posterior.x, "y": posterior.y}
+    arrays |= {f"stats/{k}": v for k, v in posterior.stats.items()}
+    arrays |= {f"fixed/{k}": v for k, v in posterior.fixed.items()}
+    np.savez(folder / "arrays.npz", **arrays)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("bnnppl", "jax", "numpyro", "flax", "arviz")}
+
+
+def save(posterior: Posterior, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write ``posterior`` to the folder ``path``, whole or not at all; returns the folder.
+
+    The folder holds ``posterior.nc`` (the samples, netCDF through ArviZ), ``arrays.npz`` (the
+    training data, the method's statistics and deterministic layers), ``model.yaml``,
+    ``method.yaml`` and ``meta.json`` (shapes, seed, library versions). An existing ``path`` is
+    replaced only with ``overwrite=True``.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"path: {str(path)!r} exists; choose a new folder or pass overwrite=True.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    tmp.mkdir()
+    try:
+        _write_folder(posterior, tmp)
+        if path.exists():
+            old = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.old")
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _check_bnn_fits(bnn: BNN, samples: Mapping[str, np.ndarray], n_features: int) -> None:
+    shapes = bnn.param_shapes(n_features)
+    for name, value in samples.items():
+        if name.startswith("net."):
+            path = name[len("net.") :]
+            if path not in shapes or tuple(value.shape[2:]) != shapes[path]:
+                got = shapes.get(path, "no such parameter")
+                raise ValueError(
+                    f"bnn: does not match the saved posterior: site {name!r} has shape "
+                    f"{tuple(value.shape[2:])} in the file but {got} in this model."
+                )
+
+
+def load(path: str | Path, *, bnn: BNN | None = None) -> Posterior:
+    """Read a posterior written by ``save``. A posterior of your own flax module needs ``bnn``:
+    the same ``BNN.from_module(...)`` it was fitted with (a spec cannot describe the module).
+    """
+    import xarray as xr
+    import yaml
+
+    from bnnppl.inference.methods import method_from_dict
+    from bnnppl.spec import ModelSpec
+
+    path = Path(path)
+    missing = [name for name in _FILES if not (path / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"path: {str(path)!r} is not a saved bnnppl posterior (missing {', '.join(missing)})."
+        )
+    meta = json.loads((path / "meta.json").read_text())
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"path: format {meta.get('format')!r} is not one this bnnppl reads ({FORMAT}).")
+    model = yaml.safe_load((path / "model.yaml").read_text())
+    if bnn is None:
+        if "spec" not in model:
+            raise ValueError(
+                f"bnn: this posterior was fitted with your own flax module ({model['module']!r}), which a "
+                "spec cannot describe; pass the same model: load(path, bnn=BNN.from_module(module, "
+                "prior=..., likelihood=...))."
+            )
+        bnn = BNN(ModelSpec.from_dict(model["spec"], "model"))
+    with xr.open_datatree(path / "posterior.nc", engine="h5netcdf") as tree:
+        samples = {k: v.values.copy() for k, v in tree["posterior"].to_dataset().data_vars.items()}
+    with np.load(path / "arrays.npz") as arrays:
+        data = {k: arrays[k] for k in arrays.files}
+    _check_bnn_fits(bnn, samples, int(meta["n_features"]))
+    return Posterior(
+        bnn=bnn,
+        method=method_from_dict(yaml.safe_load((path / "method.yaml").read_text()), "method"),
+        samples=samples,
+        stats={k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("stats/")},
+        x=data["x"],
+        y=data["y"],
+        fixed={k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("fixed/")},
+        seed=int(meta["seed"]),
+        seconds=float(meta["seconds"]),
+    )

@@ -1,0 +1,83 @@
+"""Method configs: defaults, round trips and every bad option with its exact message."""
+
+import re
+
+import pytest
+import yaml
+
+from bnnppl.inference.methods import HMC, NUTS, SVI, method_from_dict
+
+METHODS = [
+    NUTS(),
+    NUTS(chains=4, warmup=200, samples=300, thinning=3, target_accept=0.95, max_tree_depth=8,
+         dense_mass=True, init="map", init_steps=500),
+    HMC(step_size=0.05, num_steps=4, samples=5000),
+    SVI(),
+    SVI(steps=50_000, guide="low_rank", rank=3, optimizer="adamw", learning_rate=0.001, schedule="cosine",
+        clip=10.0, elbo="renyi", alpha=0.5, num_particles=10, init_scale=0.01, subsample_size=64,
+        draws=200, chunk=1000),
+    SVI(guide="delta", elbo="mean_field"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("method", METHODS, ids=lambda m: type(m).__name__)
+def test_round_trip_through_dict_and_yaml(method):
+    assert method_from_dict(method.to_dict()) == method
+    assert method_from_dict(yaml.safe_load(yaml.safe_dump(method.to_dict()))) == method
+
+
+def test_renyi_alpha_defaults_to_zero():
+    assert SVI(elbo="renyi").alpha == 0.0
+
+
+BAD = [
+    (lambda: NUTS(chains=0), ValueError, "NUTS.chains: must be >= 1, got 0."),
+    (lambda: NUTS(warmup=-1), ValueError, "NUTS.warmup: must be >= 0, got -1."),
+    (lambda: NUTS(samples=10, thinning=20), ValueError,
+     "NUTS.thinning: is 20 but only 10 samples are drawn; keep thinning <= samples."),
+    (lambda: NUTS(target_accept=1.0), ValueError, "NUTS.target_accept: must be in (0, 1), got 1.0."),
+    (lambda: NUTS(max_tree_depth=0), ValueError, "NUTS.max_tree_depth: must be >= 1, got 0."),
+    (lambda: NUTS(dense_mass="yes"), TypeError, "NUTS.dense_mass: must be true or false, got 'yes'."),
+    (lambda: NUTS(init="mapp"), ValueError,
+     "NUTS.init: unknown init strategy 'mapp'. Did you mean 'map'? "
+     "Allowed: 'map', 'median', 'prior', 'svi', 'uniform'."),
+    (lambda: HMC(step_size=-0.1, num_steps=4), ValueError, "HMC.step_size: must be > 0, got -0.1."),
+    (lambda: HMC(step_size=0.1, num_steps=0), ValueError, "HMC.num_steps: must be >= 1, got 0."),
+    (lambda: method_from_dict({"method": "hmc", "num_steps": 4}), ValueError,
+     "inference.step_size: is required (the leapfrog step size, a number > 0, e.g. 0.05)."),
+    (lambda: SVI(steps=0), ValueError, "SVI.steps: must be >= 1, got 0."),
+    (lambda: SVI(guide="mean_field"), ValueError,
+     "SVI.guide: unknown guide 'mean_field'. Allowed: 'delta', 'low_rank', 'normal'."),
+    (lambda: SVI(optimizer="adamm"), ValueError,
+     "SVI.optimizer: unknown optimizer 'adamm'. Did you mean 'adam'? Allowed: 'adabelief', 'adagrad', "
+     "'adam', 'adamax', 'adamw', 'lamb', 'lion', 'nadam', 'novograd', 'radam', 'rmsprop', 'sgd', 'yogi'."),
+    (lambda: SVI(learning_rate=0), ValueError, "SVI.learning_rate: must be > 0, got 0."),
+    (lambda: SVI(schedule="linear"), ValueError,
+     "SVI.schedule: unknown learning-rate schedule 'linear'. Allowed: 'constant', 'cosine'."),
+    (lambda: SVI(clip=-1), ValueError, "SVI.clip: must be > 0, got -1."),
+    (lambda: SVI(elbo="tracee"), ValueError,
+     "SVI.elbo: unknown ELBO 'tracee'. Did you mean 'trace'? Allowed: 'mean_field', 'renyi', 'trace'."),
+    (lambda: SVI(elbo="renyi", alpha=1), ValueError,
+     "SVI.alpha: must differ from 1 (alpha = 1 is the ordinary ELBO: use elbo='trace'), got 1."),
+    (lambda: SVI(alpha=0.5), ValueError, "SVI.alpha: is only used by elbo='renyi', got 0.5."),
+    (lambda: SVI(num_particles=0), ValueError, "SVI.num_particles: must be >= 1, got 0."),
+    (lambda: SVI(init_scale=0.0), ValueError, "SVI.init_scale: must be > 0, got 0.0."),
+    (lambda: SVI(rank=2), ValueError, "SVI.rank: is only used by guide='low_rank', got 2."),
+    (lambda: SVI(subsample_size=0), ValueError, "SVI.subsample_size: must be >= 1, got 0."),
+    (lambda: SVI(draws=1.5), TypeError, "SVI.draws: must be an integer, got 1.5."),
+    (lambda: method_from_dict({"method": "advi"}), ValueError,
+     "inference.method: unknown inference method 'advi'. Allowed: 'hmc', 'nuts', 'svi'."),
+    (lambda: method_from_dict({"steps": 10}), ValueError,
+     "inference.method: is required; allowed: 'hmc', 'nuts', 'svi'."),
+    (lambda: method_from_dict({"method": "svi", "stepz": 10}), ValueError,
+     "inference.stepz: unknown key. Did you mean 'steps'? Valid keys: 'alpha', 'chunk', 'clip', 'draws', "
+     "'elbo', 'guide', 'init_scale', 'learning_rate', 'method', 'num_particles', 'optimizer', 'rank', "
+     "'schedule', 'steps', 'subsample_size'."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("make", "error", "message"), BAD)
+def test_bad_options_have_exact_messages(make, error, message):
+    with pytest.raises(error, match=re.escape(message)) as info:
+        make()
+    assert str(info.value) == message

@@ -1,0 +1,198 @@
+"""Posterior: ArviZ conversion, summary, diagnostics, save/load, LOO and comparison."""
+
+import json
+import re
+import warnings
+
+import numpy as np
+import pytest
+from flax import linen
+
+import bnnppl as bp
+from bnnppl.datasets import sine_regression
+from bnnppl.posterior import compare, load, save
+
+pytestmark = pytest.mark.slow
+
+SPEC = bp.ModelSpec(
+    network=bp.MLP(hidden=(5,)), likelihood=bp.Gaussian(noise_prior=bp.ScalePrior(scale=0.5))
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return sine_regression(n=30, seed=0)
+
+
+@pytest.fixture(scope="module")
+def nuts(data):
+    return bp.fit(bp.BNN(SPEC), *data, bp.NUTS(chains=2, warmup=150, samples=100), seed=0)
+
+
+@pytest.fixture(scope="module")
+def svi(data):
+    return bp.fit(bp.BNN(SPEC), *data, bp.SVI(steps=500, draws=50), seed=0)
+
+
+def test_to_arviz_groups_and_shapes(nuts):
+    dt = nuts.to_arviz()
+    assert sorted(dt.children) == ["log_likelihood", "observed_data", "posterior", "sample_stats"]
+    post = dt.posterior
+    assert post["net.Dense_0.kernel"].shape == (2, 100, 1, 5)
+    assert post["f"].dims == ("chain", "draw", "point", "output") and post["f"].shape == (2, 100, 30, 1)
+    assert dt.log_likelihood["obs"].shape == (2, 100, 30)
+    assert sorted(dt.sample_stats.data_vars) == [
+        "acceptance_rate", "diverging", "energy", "n_steps", "step_size", "tree_depth",
+    ]  # fmt: skip
+    np.testing.assert_array_equal(dt.observed_data["obs"], nuts.y)
+
+
+def test_log_likelihood_group_is_the_gaussian_density(nuts):
+    """log N(y | f, sigma) per draw and point, computed by hand from the same draws."""
+    import scipy.stats
+
+    dt = nuts.to_arviz()
+    f = dt.posterior["f"].values[..., 0]
+    sigma = dt.posterior["sigma"].values[..., None]
+    expected = scipy.stats.norm(f, sigma).logpdf(nuts.y)
+    np.testing.assert_allclose(dt.log_likelihood["obs"].values, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_svi_posterior_is_one_chain_with_losses_and_no_sample_stats(svi):
+    dt = svi.to_arviz()
+    assert dt.posterior["net.Dense_0.kernel"].shape == (1, 50, 1, 5)
+    assert "sample_stats" not in dt.children
+    assert svi.stats["loss"].shape == (500,)
+
+
+def test_summary_columns_and_rows(nuts):
+    table = nuts.summary()
+    assert list(table.columns) == [
+        "mean", "sd", "eti89_lb", "eti89_ub", "ess_bulk", "ess_tail", "r_hat", "mcse_mean", "mcse_sd",
+    ]  # fmt: skip
+    assert len(table) == 5 + 5 + 5 + 1 + 1  # kernel, bias, kernel, bias, sigma; f is not a parameter
+    assert "net.Dense_0.kernel[0, 0]" in table.index
+
+
+def test_diagnostics_are_arviz_numbers_in_both_spaces(nuts):
+    import arviz as az
+
+    d = nuts.diagnostics()
+    dt = nuts.to_arviz()
+    params = dt.posterior.to_dataset().drop_vars("f")
+    assert d.divergences == int(nuts.stats["diverging"].sum())
+    assert d.max_rhat == max(float(v.max()) for v in az.rhat(params).data_vars.values())
+    assert d.min_ess_bulk == min(float(v.min()) for v in az.ess(params).data_vars.values())
+    assert d.function_max_rhat == float(az.rhat(dt.posterior.to_dataset()[["f"]])["f"].max())
+    assert d.function_min_ess_bulk == float(az.ess(dt.posterior.to_dataset()[["f"]])["f"].min())
+
+
+def test_diagnostics_warnings_in_plain_words(nuts):
+    d = nuts.diagnostics()
+    warnings = d._replace(max_rhat=1.05, min_ess_bulk=120.0, divergences=3).warnings()
+    assert warnings == [
+        "r-hat up to 1.050 (> 1.01): chains disagree; run longer.",
+        "bulk ESS down to 120 (< 400): too few effective draws.",
+        "3 divergent transition(s): the sampler hit regions it cannot follow; raise target_accept or "
+        "reparameterise.",
+    ]
+    assert d._replace(max_rhat=1.0, min_ess_bulk=1000.0, divergences=0).warnings() == []
+
+
+def test_save_load_round_trip_predicts_exactly_the_same(nuts, tmp_path):
+    folder = nuts.save(tmp_path / "fit")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "arrays.npz", "meta.json", "method.yaml", "model.yaml", "posterior.nc",
+    ]  # fmt: skip
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["n_points"] == 30 and meta["n_features"] == 1 and meta["chains"] == 2 and meta["draws"] == 100
+    assert set(meta["versions"]) == {"bnnppl", "jax", "numpyro", "flax", "arviz"}
+    back = load(folder)
+    assert back.bnn.spec == SPEC and back.method == nuts.method and back.seed == nuts.seed
+    for name, value in nuts.samples.items():
+        np.testing.assert_array_equal(back.samples[name], value)
+        assert back.samples[name].dtype == value.dtype
+    for name, value in nuts.stats.items():
+        np.testing.assert_array_equal(back.stats[name], value)
+    grid = np.linspace(-1, 1, 17, dtype=np.float32)[:, None]
+    a, b = bp.predict(nuts, grid, seed=1), bp.predict(back, grid, seed=1)
+    np.testing.assert_array_equal(a.mean, b.mean)
+    np.testing.assert_array_equal(a.y, b.y)
+
+
+def test_save_never_overwrites_silently_and_leaves_no_temporary_files(nuts, svi, tmp_path):
+    folder = save(nuts, tmp_path / "fit")
+    with pytest.raises(FileExistsError, match=re.escape(f"path: {str(folder)!r} exists; choose a new folder or pass overwrite=True.")):
+        save(svi, folder)
+    assert load(folder).num_chains == 2  # untouched
+    save(svi, folder, overwrite=True)
+    assert load(folder).num_chains == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fit"]
+
+
+def test_save_load_keeps_deterministic_layers(data, tmp_path):
+    spec = bp.ModelSpec(network=bp.MLP(hidden=(5,)), deterministic=("Dense_0",), likelihood=bp.Gaussian(noise=0.1))
+    post = bp.fit(bp.BNN(spec), *data, bp.SVI(steps=300, draws=20), seed=0)
+    assert sorted(post.fixed) == ["Dense_0.bias", "Dense_0.kernel"]
+    back = load(post.save(tmp_path / "det"))
+    np.testing.assert_array_equal(back.fixed["Dense_0.kernel"], post.fixed["Dense_0.kernel"])
+    np.testing.assert_array_equal(bp.predict(back, data[0]).mean, bp.predict(post, data[0]).mean)
+
+
+class Net(linen.Module):
+    @linen.compact
+    def __call__(self, x):
+        return linen.Dense(1)(linen.tanh(linen.Dense(3)(x)))
+
+
+def test_user_module_posterior_needs_the_model_on_load(data, tmp_path):
+    bnn = bp.BNN.from_module(Net(), prior=bp.Prior(), likelihood=bp.Gaussian(noise=0.1))
+    folder = bp.fit(bnn, *data, bp.SVI(steps=100, draws=10)).save(tmp_path / "own")
+    message = (
+        "bnn: this posterior was fitted with your own flax module ('Net'), which a spec cannot describe; "
+        "pass the same model: load(path, bnn=BNN.from_module(module, prior=..., likelihood=...))."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load(folder)
+    assert load(folder, bnn=bnn).samples["net.Dense_1.kernel"].shape == (1, 10, 1, 3)  # Dense_1: the input layer
+    other = bp.BNN.from_module(linen.Dense(1), prior=bp.Prior(), likelihood=bp.Gaussian(noise=0.1))
+    with pytest.raises(ValueError, match=re.escape(
+        "bnn: does not match the saved posterior: site 'net.Dense_0.bias' has shape (1,) in the file "
+        "but no such parameter in this model."
+    )):  # fmt: skip
+        load(folder, bnn=other)
+
+
+def test_load_rejects_a_folder_that_is_not_a_posterior(tmp_path):
+    (tmp_path / "meta.json").write_text("{}")
+    message = (
+        f"path: {str(tmp_path)!r} is not a saved bnnppl posterior (missing model.yaml, method.yaml, "
+        "posterior.nc, arrays.npz)."
+    )
+    with pytest.raises(FileNotFoundError, match=re.escape(message)):
+        load(tmp_path)
+
+
+def test_loo_and_compare(nuts, data):
+    wide = bp.fit(
+        bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(5,)), likelihood=bp.Gaussian(noise=1.0))),
+        *data,
+        bp.NUTS(chains=2, warmup=150, samples=100),
+        seed=0,
+    )
+    with warnings.catch_warnings():  # with 200 draws PSIS may flag hard points; not under test here
+        warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
+        loo = nuts.loo()
+        table = compare({"learned noise": nuts, "noise 1.0": wide})
+    assert loo.n_data_points == 30 and np.isfinite(loo.elpd)
+    assert list(table.index) == ["learned noise", "noise 1.0"]  # noise 1.0 is far too wide for sd 0.1
+    assert table["elpd"].iloc[0] > table["elpd"].iloc[1]
+
+
+def test_loo_and_compare_reject_svi(svi, nuts):
+    with pytest.raises(ValueError, match=re.escape("method: PSIS-LOO needs an MCMC posterior (NUTS or HMC), got SVI.")):
+        svi.loo()
+    with pytest.raises(ValueError, match=re.escape("posteriors['b']: must be an MCMC Posterior (NUTS or HMC).")):
+        compare({"a": nuts, "b": svi})
+    with pytest.raises(ValueError, match=re.escape("posteriors: compare needs at least two, got 1.")):
+        compare({"a": nuts})

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bnnppl._checks import allowed_list, check_choice, check_count, check_number, spec_error
-from bnnppl.spec import _Spec
+from bnnppl._specbase import Spec
 
 NUTS_INITS = ("map", "median", "prior", "svi", "uniform")
 GUIDES = ("delta", "low_rank", "normal")
@@ -55,7 +55,7 @@ def _check_draws(owner: str, spec: Any) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class NUTS(_Spec):
+class NUTS(Spec):
     """The No-U-Turn sampler (NumPyro's ``NUTS``), ``chains`` chains in parallel where devices allow.
 
     ``samples`` draws are kept per chain after ``warmup`` (every ``thinning``-th of them).
@@ -93,7 +93,7 @@ class NUTS(_Spec):
 
 
 @dataclass(frozen=True, kw_only=True)
-class HMC(_Spec):
+class HMC(Spec):
     """Hamiltonian Monte Carlo with a fixed ``step_size`` and ``num_steps`` leapfrog steps.
 
     The Turing tutorial's sampler is ``HMC(step_size=0.05, num_steps=4)``. With ``adapt=False``
@@ -126,7 +126,7 @@ class HMC(_Spec):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SVI(_Spec):
+class SVI(Spec):
     """Stochastic variational inference with an automatic guide, run in compiled chunks.
 
     - ``guide``: ``"normal"`` (``AutoNormal``, mean field), ``"low_rank"``

@@ -71,3 +71,22 @@ def test_bad_arguments_exit_2_with_one_line(args, message, capsys):
         main(args)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_command_in_a_fresh_process_exits_2_with_one_line():
+    """`python -m bnnppl` re-executes itself with PYTHONHASHSEED=0, then reports the bad option."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    done = subprocess.run(
+        [sys.executable, "-m", "bnnppl", "example", "--samples", "0"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "bnnppl example: error: argument --samples: must be >= 1, got 0"
+    )
+    assert "Traceback" not in done.stderr

@@ -16,3 +16,14 @@ def test_readme_declare_a_bnn_block_runs():
     samples = namespace["mcmc"].get_samples()
     assert samples["f"].shape == (200, 40, 1)
     assert namespace["spec"] == namespace["bnn"].spec
+
+
+@pytest.mark.slow
+def test_readme_fit_block_runs(tmp_path, monkeypatch, capsys):
+    block = re.search(r"## Fit, check, predict, save\n\n```python\n(.*?)```", README, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["pred"].mean.shape == (40,)
+    assert (tmp_path / "runs" / "sine-fit" / "posterior.nc").is_file()
+    assert "Diagnostics(max_rhat=" in capsys.readouterr().out

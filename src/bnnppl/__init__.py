@@ -6,6 +6,7 @@
 Gaussian(noise=None, noise_prior=ScalePrior(family='half_cauchy', scale=1.0, concentration=None, rate=None))
 """
 
+from bnnppl._jaxconfig import enable_compilation_cache as _enable_compilation_cache
 from bnnppl.inference import HMC, NUTS, SVI, fit, method_from_dict
 from bnnppl.model import BNN
 from bnnppl.posterior import Posterior
@@ -25,6 +26,8 @@ from bnnppl.spec import (
 )
 
 __version__ = "0.1.0"
+
+_enable_compilation_cache()  # see bnnppl._jaxconfig: compiled programs reused across processes
 
 __all__ = [
     "BNN",

@@ -1,5 +1,3 @@
-import sys
+from bnnppl.cli import entry
 
-from bnnppl.cli import main
-
-sys.exit(main())
+entry()

@@ -7,6 +7,7 @@ and where the results went.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -72,5 +73,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2  # unreachable: argparse requires a command
 
 
-if __name__ == "__main__":
+def entry() -> None:
+    """The console entry point: fixes ``PYTHONHASHSEED`` (see ``bnnppl._jaxconfig``), then ``main``."""
+    if os.environ.get("PYTHONHASHSEED") is None:
+        os.environ["PYTHONHASHSEED"] = "0"  # identical compiled programs run to run: cache hits
+        os.execv(sys.executable, [sys.executable, "-m", "bnnppl", *sys.argv[1:]])
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -201,3 +201,53 @@ def test_fit_rejects_bad_arguments(call, error, message):
     x, y = linear_data(30)
     with pytest.raises(error, match=re.escape(message)):
         call(x, y)
+
+
+class FakeBar:
+    """Records what the SVI loop tells its progress bar."""
+
+    made: list = []
+
+    def __init__(self, **kwargs):
+        self.kwargs, self.updates, self.postfixes = kwargs, [], []
+        FakeBar.made.append(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n):
+        self.updates.append(n)
+
+    def set_postfix(self, **kwargs):
+        self.postfixes.append(kwargs)
+
+
+@pytest.mark.slow
+def test_svi_progress_updates_once_per_chunk_with_the_chunk_loss(monkeypatch):
+    import bnnppl.inference.svi as svi_module
+
+    monkeypatch.setattr(svi_module, "tqdm", FakeBar)
+    FakeBar.made.clear()
+    x, y = linear_data(30)
+    post = bp.fit(LINEAR, x, y, bp.SVI(steps=250, chunk=100, draws=10), progress=True)
+    (bar,) = FakeBar.made
+    assert bar.kwargs["total"] == 250 and bar.kwargs["disable"] is False
+    assert bar.updates == [100, 100, 50]
+    losses = post.stats["loss"]
+    expected = [f"{losses[a:b].mean():.4g}" for a, b in ((0, 100), (100, 200), (200, 250))]
+    assert [p["loss"] for p in bar.postfixes] == expected
+
+
+def test_progress_is_off_under_ci_and_off_a_terminal(monkeypatch):
+    from bnnppl.inference import _interactive
+
+    monkeypatch.setenv("CI", "true")
+    assert _interactive() is False
+    monkeypatch.delenv("CI")
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False)
+    assert _interactive() is False
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    assert _interactive() is True

@@ -428,3 +428,14 @@ def test_sites_and_distributions_for_every_prior_family(xy, prior, base):
         fn = t[name]["fn"]  # NumPyro wraps the prior as Independent(ExpandedDistribution(base))
         assert type(fn.base_dist.base_dist) is base
         assert fn.event_shape == t[name]["value"].shape and fn.batch_shape == ()
+
+
+def test_point_paths_are_known_without_tracing():
+    assert BNN(ModelSpec()).point_paths(1) == ()
+    assert BNN(ModelSpec(network=MLP(hidden=(3, 3)), deterministic=("Dense_1",))).point_paths(2) == (
+        "Dense_1.kernel",
+        "Dense_1.bias",
+    )
+    by_path = BNN.from_module(LinenNet(), prior={"out.kernel": dist.Normal()}, likelihood=Gaussian())
+    assert by_path.point_paths(2) == ("hidden.kernel", "hidden.bias", "out.bias")
+    assert BNN.from_module(LinenNet(), prior=dist.Normal(), likelihood=Gaussian()).point_paths(2) == ()

@@ -55,6 +55,7 @@ from bnnppl.spec import (
     as_layer_priors,
     check_deterministic,
     check_layer_names,
+    covers,
 )
 
 NET = "net"
@@ -237,6 +238,18 @@ class BNN:
             y = likelihoods.check_targets(self.likelihood, y, x.shape[0])
         self.param_shapes(x.shape[1])
         return x, y
+
+    def point_paths(self, n_features: int) -> tuple[str, ...]:
+        """Parameters that are point estimates (``numpyro.param``), not sampled: the layers in
+        ``deterministic``, or, with a NumPyro dict prior, the paths the dict leaves out.
+
+        >>> BNN(ModelSpec(deterministic=("Dense_0",))).point_paths(n_features=1)
+        ('Dense_0.kernel', 'Dense_0.bias')
+        """
+        paths = self.param_shapes(n_features)
+        if isinstance(self.prior, Mapping):
+            return tuple(p for p in paths if p not in self.prior)
+        return tuple(p for p in paths if any(covers(n, p) for n in self.deterministic))
 
     def fixed_substitutions(self, fixed: Mapping[str, Any], n_features: int) -> dict[str, Any]:
         """Data for ``handlers.substitute`` that sets the deterministic layers to ``fixed``.

@@ -10,7 +10,7 @@ from numpyro import handlers
 from numpyro import infer as ni
 
 from bnnppl.inference.methods import HMC, NUTS
-from bnnppl.inference.svi import latent_sites, point_fit
+from bnnppl.inference.svi import point_fit
 from bnnppl.model import BNN, F
 
 EXTRA_FIELDS = ("diverging", "accept_prob", "num_steps", "adapt_state.step_size", "energy")
@@ -27,11 +27,6 @@ def chain_method(chains: int) -> str:
         stacklevel=3,
     )
     return "sequential"
-
-
-def _has_point_params(bnn: BNN, x: np.ndarray, y: np.ndarray) -> bool:
-    sampled = set(latent_sites(bnn.model, x, y))
-    return any(f"net.{p}" not in sampled for p in bnn.param_shapes(x.shape[1]))
 
 
 def _kernel(method: NUTS | HMC, model, init_values: dict | None):
@@ -76,7 +71,7 @@ def fit_mcmc(
     steps = method.init_steps if isinstance(method, NUTS) else 2000
     fixed: dict = {}
     init_values = None
-    if init in ("map", "svi") or _has_point_params(bnn, x, y):
+    if init in ("map", "svi") or bnn.point_paths(x.shape[1]):
         init_values, fixed = point_fit(bnn, x, y, "normal" if init == "svi" else "delta", steps, key_init)
     model = handlers.substitute(bnn.model, data=bnn.fixed_substitutions(fixed, x.shape[1]))
     mcmc = ni.MCMC(

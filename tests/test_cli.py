@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 import yaml
 
-from bnnppl import ModelSpec
+from bnnppl import NUTS, ModelSpec
 from bnnppl.cli import main
+from bnnppl.datasets import sine_regression
 from bnnppl.example import EXAMPLE_SPEC, run_example
+from bnnppl.posterior import load
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,15 +32,16 @@ def test_example_command_writes_a_new_run_folder_each_time(tmp_path, capsys):
     assert re.search(r"^  function f: max r-hat \d\.\d{3}, min bulk ESS \d+$", out, re.M)
     assert re.search(r"^  divergences: \d+$", out, re.M)
     (run,) = tmp_path.iterdir()
-    assert f"results: {run} (posterior.nc, summary.csv, model.yaml)" in out
-    assert sorted(p.name for p in run.iterdir()) == ["model.yaml", "posterior.nc", "summary.csv"]
+    assert f"results: {run} (posterior/, summary.csv, model.yaml)" in out
+    assert sorted(p.name for p in run.iterdir()) == ["model.yaml", "posterior", "summary.csv"]
 
-    posterior = az.from_netcdf(run / "posterior.nc")
-    assert posterior.posterior["net.Dense_0.kernel"].shape == (2, 100, 1, 10)
-    assert posterior.posterior["f"].shape == (2, 100, 40, 1)
-    assert posterior.posterior["sigma"].shape == (2, 100)
-    assert int(posterior.sample_stats["diverging"].sum()) >= 0
-    np.testing.assert_allclose(posterior.observed_data["obs"].shape, (40,))
+    posterior = load(run / "posterior")
+    assert posterior.samples["net.Dense_0.kernel"].shape == (2, 100, 1, 10)
+    assert posterior.samples["sigma"].shape == (2, 100)
+    assert posterior.method == NUTS(chains=2, warmup=100, samples=100)
+    np.testing.assert_array_equal(posterior.y, sine_regression(n=40, seed=3)[1])
+    samples = az.from_netcdf(run / "posterior" / "posterior.nc").posterior
+    assert samples["net.Dense_1.kernel"].shape == (2, 100, 10, 1)
     summary = (run / "summary.csv").read_text().splitlines()
     assert summary[0].split(",")[1:] == [
         "mean", "sd", "eti89_lb", "eti89_ub", "ess_bulk", "ess_tail", "r_hat", "mcse_mean", "mcse_sd",
@@ -48,12 +51,12 @@ def test_example_command_writes_a_new_run_folder_each_time(tmp_path, capsys):
 
     assert main(args) == 0  # same second or not: a second folder, the first untouched
     assert len(list(tmp_path.iterdir())) == 2
-    assert not list(tmp_path.glob("*/.*.tmp"))
+    assert not list(tmp_path.glob("*/.*.tmp")) and not list(tmp_path.glob("*/.*"))
 
 
 @pytest.mark.slow
 def test_example_warns_when_chains_cannot_run_in_parallel(tmp_path):
-    with pytest.warns(UserWarning, match=re.escape("3 chains but 2 device(s): chains run one after another.")):
+    with pytest.warns(UserWarning, match=re.escape("3 chains but 2 device(s): chains run one after another. Call")):
         result = run_example(tmp_path, chains=3, warmup=20, samples=20)
     assert result.run_dir.parent == tmp_path and result.seconds > 0
 

@@ -196,3 +196,26 @@ def test_loo_and_compare_reject_svi(svi, nuts):
         compare({"a": nuts, "b": svi})
     with pytest.raises(ValueError, match=re.escape("posteriors: compare needs at least two, got 1.")):
         compare({"a": nuts})
+
+
+def test_a_stuck_chain_reports_infinite_rhat_without_crashing(nuts):
+    """Chains that never move: no within-chain variance, so ArviZ divides by zero; the r-hat is
+    not finite and the warning says the chains disagree."""
+    import dataclasses
+
+    stuck = {k: v.copy() for k, v in nuts.samples.items()}
+    for v in stuck.values():
+        v[:] = v[:, :1]  # each chain repeats its first draw
+    post = dataclasses.replace(nuts, samples=stuck)
+    d = post.diagnostics()
+    assert not np.isfinite(d.max_rhat) and not np.isfinite(d.function_max_rhat)
+    assert d.warnings()[0].startswith("r-hat up to ")
+    assert len(post.summary()) == 17
+
+
+def test_nan_diagnostics_warn(nuts):
+    d = nuts.diagnostics()._replace(max_rhat=float("nan"), min_ess_bulk=float("nan"), divergences=0)
+    assert d.warnings() == [
+        "r-hat up to nan (> 1.01): chains disagree; run longer.",
+        "bulk ESS down to nan (< 400): too few effective draws.",
+    ]

@@ -57,7 +57,7 @@ def _example(args: argparse.Namespace) -> int:
             "  note: the network output f has mixed; weight-space numbers suffer from the\n"
             "  permutation symmetry of hidden units (swapping two units gives the same function)."
         )
-    print(f"results: {result.run_dir} (posterior.nc, summary.csv, model.yaml)")
+    print(f"results: {result.run_dir} (posterior/, summary.csv, model.yaml)")
     return 0
 
 

@@ -39,9 +39,9 @@ class Diagnostics(NamedTuple):
     def warnings(self) -> list[str]:
         """Plain-words warnings for the usual thresholds (r-hat > 1.01, ESS < 400, divergences)."""
         out = []
-        if self.max_rhat > 1.01:
+        if not self.max_rhat <= 1.01:  # NaN (a degenerate chain) warns too
             out.append(f"r-hat up to {self.max_rhat:.3f} (> 1.01): chains disagree; run longer.")
-        if self.min_ess_bulk < 400:
+        if not self.min_ess_bulk >= 400:
             out.append(f"bulk ESS down to {self.min_ess_bulk:.0f} (< 400): too few effective draws.")
         if self.divergences:
             out.append(
@@ -58,6 +58,11 @@ def _worst(ds: xr.Dataset, reduce) -> float:
 
 def summarize(posterior: xr.DataTree, *, function_site: str = "f") -> Diagnostics:
     """Worst r-hat and ESS of the parameters and of ``function_site``, and divergences."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # a stuck chain: r-hat inf, reported as such
+        return _summarize(posterior, function_site)
+
+
+def _summarize(posterior: xr.DataTree, function_site: str) -> Diagnostics:
     post = posterior["posterior"].to_dataset()
     params = post.drop_vars([function_site], errors="ignore")
     funcs = post[[function_site]] if function_site in post else xr.Dataset()

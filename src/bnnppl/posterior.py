@@ -107,7 +107,8 @@ class Posterior:
         """ArviZ's summary of the parameters: mean, sd, interval, ess_bulk, ess_tail, r_hat."""
         import arviz as az
 
-        return az.summary(self.to_arviz(function=False, log_likelihood=False))
+        with np.errstate(divide="ignore", invalid="ignore"):  # a stuck chain: r-hat inf, as it should
+            return az.summary(self.to_arviz(function=False, log_likelihood=False))
 
     def diagnostics(self) -> Diagnostics:
         """Worst r-hat / ESS of parameters and of ``f`` at the training inputs, and divergences."""

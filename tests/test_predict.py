@@ -54,8 +54,11 @@ def test_regression_outputs_and_the_variance_split(regression):
     np.testing.assert_allclose(p.aleatoric, np.full(101, np.mean(sigma**2)), rtol=1e-5)
     np.testing.assert_allclose(p.std**2, p.epistemic + p.aleatoric, rtol=1e-6)
     assert sorted(p.quantiles) == [0.025, 0.25, 0.5, 0.75, 0.975]
-    np.testing.assert_allclose(p.quantiles[0.5], np.quantile(p.y, 0.5, axis=0), rtol=1e-6)
-    np.testing.assert_allclose(p.mean_quantiles[0.975], np.quantile(p.f[..., 0], 0.975, axis=0), rtol=1e-6)
+    # quantiles interpolate in float32 on the device; NumPy's reference runs in float64
+    np.testing.assert_allclose(p.quantiles[0.5], np.quantile(p.y, 0.5, axis=0), rtol=2e-5, atol=1e-6)
+    q = np.quantile(p.f[..., 0].astype(np.float64), 0.975, axis=0)
+    np.testing.assert_allclose(p.mean_quantiles[0.975], q, rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(p.hdi, hdi(p.y), rtol=0, atol=0)
     assert p.hdi.shape == (101, 2) and (p.hdi[:, 0] <= p.hdi[:, 1]).all()
     assert p.probs is None and p.entropy is None
     assert bool((p.epistemic[[0, -1]] > p.epistemic[50]).all())  # more epistemic spread off the data
@@ -81,7 +84,7 @@ def test_bernoulli_probs_and_mean(classifier):
     p = bp.predict(post, x)
     assert p.probs.shape == (100, 2)
     np.testing.assert_allclose(p.mean, p.probs[:, 1])
-    np.testing.assert_allclose(p.std, np.sqrt(p.mean * (1 - p.mean)))
+    np.testing.assert_allclose(p.std, np.sqrt(p.mean * (1 - p.mean)), rtol=1e-6)  # float32
 
 
 def test_keep_samples(regression):

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import MISSING, fields
 from typing import Any, ClassVar
 
-from bnnppl._checks import check_keys, spec_error
+from bnnppl._checks import allowed_list, check_choice, check_keys, spec_error
 
 
 class Spec:
@@ -83,3 +83,13 @@ def rebased(owner: str, path: str) -> Iterator[None]:
 
 def set_field(obj: Any, name: str, value: Any) -> None:
     object.__setattr__(obj, name, value)
+
+
+def from_tagged_dict(data: Any, path: str, key: str, registry: Mapping[str, type], what: str) -> Any:
+    """The spec whose class ``registry`` names by ``data[key]`` (a tagged union), built from ``data``."""
+    if not isinstance(data, Mapping):
+        raise spec_error(path, f"must be a mapping with a {key!r} key, got {data!r}.", TypeError)
+    if key not in data:
+        raise spec_error(f"{path}.{key}", f"is required; allowed: {allowed_list(registry)}.")
+    name = check_choice(f"{path}.{key}", data[key], registry, what)
+    return registry[name].from_dict(data, path)

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from bnnppl._checks import allowed_list, check_choice, check_count, check_number, spec_error
-from bnnppl._specbase import Spec, set_field
+from bnnppl._checks import check_choice, check_count, check_number, spec_error
+from bnnppl._specbase import Spec, from_tagged_dict, set_field
 from bnnppl.prior_specs import ScalePrior, as_scale_prior
 
 BERNOULLI_LINKS = ("logit", "probs")
@@ -164,12 +164,7 @@ def likelihood_from_dict(data: Mapping[str, Any], path: str = "likelihood") -> L
     >>> likelihood_from_dict({"family": "categorical", "classes": 3})
     Categorical(classes=3)
     """
-    if not isinstance(data, Mapping):
-        raise spec_error(path, f"must be a mapping with a 'family' key, got {data!r}.", TypeError)
-    if "family" not in data:
-        raise spec_error(f"{path}.family", f"is required; allowed: {allowed_list(LIKELIHOODS)}.")
-    family = check_choice(f"{path}.family", data["family"], LIKELIHOODS, "likelihood")
-    return LIKELIHOODS[family].from_dict(data, path)  # type: ignore[return-value]
+    return from_tagged_dict(data, path, "family", LIKELIHOODS, "likelihood")
 
 
 def as_likelihood(value: Any, path: str) -> Likelihood:

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from bnnppl._checks import allowed_list, check_choice, check_count, check_number, spec_error
-from bnnppl._specbase import Spec
+from bnnppl._checks import check_choice, check_count, check_number, spec_error
+from bnnppl._specbase import Spec, from_tagged_dict
 
 NUTS_INITS = ("map", "median", "prior", "svi", "uniform")
 GUIDES = ("delta", "low_rank", "normal")
@@ -204,9 +204,4 @@ METHODS: dict[str, type] = {"hmc": HMC, "nuts": NUTS, "svi": SVI}
 
 def method_from_dict(data: Mapping[str, Any], path: str = "inference") -> Method:
     """The method named by ``data["method"]``."""
-    if not isinstance(data, Mapping):
-        raise spec_error(path, f"must be a mapping with a 'method' key, got {data!r}.", TypeError)
-    if "method" not in data:
-        raise spec_error(f"{path}.method", f"is required; allowed: {allowed_list(METHODS)}.")
-    name = check_choice(f"{path}.method", data["method"], METHODS, "inference method")
-    return METHODS[name].from_dict(data, path)  # type: ignore[return-value]
+    return from_tagged_dict(data, path, "method", METHODS, "inference method")

@@ -9,7 +9,6 @@ import jax
 import numpy as np
 import numpyro
 import optax
-from numpyro import handlers
 from numpyro.contrib.module import ParamShape
 from numpyro.infer import Predictive, RenyiELBO, Trace_ELBO, TraceMeanField_ELBO
 from numpyro.infer.autoguide import AutoDelta, AutoLowRankMultivariateNormal, AutoNormal
@@ -45,9 +44,10 @@ def make_elbo(method: SVI) -> Any:
     return Trace_ELBO(num_particles=method.num_particles)
 
 
-def latent_sites(model: Any, *args: Any) -> list[str]:
-    """Names of the model's latent (unobserved) sample sites, in order."""
-    trace = handlers.trace(handlers.seed(model, 0)).get_trace(*args)
+def latent_sites(guide: Any) -> list[str]:
+    """Names of the model's latent (unobserved) sample sites, from the fitted guide's prototype
+    trace (no new eager trace of the model: that would compile dozens of one-op programs)."""
+    trace = guide.prototype_trace
     return [k for k, s in trace.items() if s["type"] == "sample" and not s["is_observed"]]
 
 
@@ -99,8 +99,8 @@ def fit_svi(
 ) -> tuple[dict, dict, dict]:
     """``(samples, stats, fixed)``: guide draws as one chain, the losses, deterministic layers."""
     key_fit, key_draw = jax.random.split(jax.random.key(seed))
-    guide, params, losses, model = run_svi(bnn, x, y, method, key_fit, progress)
-    names = latent_sites(model, x, y)
+    guide, params, losses, _ = run_svi(bnn, x, y, method, key_fit, progress)
+    names = latent_sites(guide)
     draws = Predictive(guide, params=params, num_samples=method.draws, return_sites=names)(key_draw, x, y)
     samples = {k: np.asarray(draws[k])[None] for k in names}
     return samples, {"loss": losses}, fixed_values(params)

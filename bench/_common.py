@@ -6,6 +6,7 @@ Import this module *after* ``numpyro.set_host_device_count(2)`` in each script.
 
 from __future__ import annotations
 
+import argparse
 import datetime as _dt
 import json
 import os
@@ -265,3 +266,17 @@ def runner(quick: bool, script: str, child) -> Any:
     if quick:
         return lambda mode, params, env=None: child(mode, params)
     return lambda mode, params, env=None: run_child(script, mode, params, env)
+
+
+def parse_or_run_child(doc: str, child) -> argparse.Namespace | None:
+    """The scripts' command line: ``--quick``; in a child process (``--child NAME --params JSON``)
+    run ``child`` and report its result on stdout, returning ``None``."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="tiny settings, only to check it runs")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--params", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child_report(child(args.child, json.loads(args.params)))
+        return None
+    return args

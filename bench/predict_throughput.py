@@ -13,8 +13,6 @@ import numpyro
 
 numpyro.set_host_device_count(2)
 
-import argparse  # noqa: E402
-import json  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
 import time  # noqa: E402
@@ -129,13 +127,8 @@ def child(mode: str, p: dict) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="tiny settings, only to check it runs")
-    ap.add_argument("--child", help=argparse.SUPPRESS)
-    ap.add_argument("--params", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child:
-        C.child_report(child(args.child, json.loads(args.params)))
+    args = C.parse_or_run_child(__doc__, child)
+    if args is None:
         return
     t_start = time.perf_counter()
     p = QUICK if args.quick else FULL

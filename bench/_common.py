@@ -280,3 +280,12 @@ def parse_or_run_child(doc: str, child) -> argparse.Namespace | None:
         child_report(child(args.child, json.loads(args.params)))
         return None
     return args
+
+
+def finish(name: str, quick: bool, data: dict, targets: dict, t_start: float, load_start) -> None:
+    """Record load, targets and script time, write the JSON (``_quick`` for quick runs), report."""
+    data["loadavg_start_end"] = [load_start, os.getloadavg()]
+    data["targets_met"] = targets
+    data["script_wall_s"] = time.perf_counter() - t_start
+    path = write_json(name + ("_quick" if quick else ""), data)
+    print(f"targets: {targets}\nwrote {path} in {data['script_wall_s']:.0f} s")

@@ -211,12 +211,8 @@ def main() -> None:
     data["units"] = {k: u or "count/1" for k, u in ROWS} | {"process_wall_s": "s"}
     data["results"] = res
     data["raw"] = raw
-    data["loadavg_start_end"] = [load_start, os.getloadavg()]
     data["ratios_bnnppl_over_plain"] = ratios
-    data["targets_met"] = targets
-    data["script_wall_s"] = time.perf_counter() - t_start
-    print(f"targets: {targets}\nwrote {C.write_json(NAME + ('_quick' if args.quick else ''), data)} "
-          f"in {data['script_wall_s']:.0f} s")
+    C.finish(NAME, args.quick, data, targets, t_start, load_start)
 
 
 if __name__ == "__main__":

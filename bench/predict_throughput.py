@@ -158,11 +158,8 @@ def main() -> None:
                      "first_call_s": "s", "times_s": "s", "peak_rss_*_mib": "MiB", "predict_wall_s": "s",
                      "max_abs_diff_f_predict_vs_hand": "1"}
     data["results"] = {"throughput": tp, "peak_rss": rss}
-    data["targets_met"] = {"bp.predict / hand >= 0.8": tp["ratio_predict_over_hand"] >= 0.8}
-    data["loadavg_start_end"] = [load_start, os.getloadavg()]
-    data["script_wall_s"] = time.perf_counter() - t_start
-    path = C.write_json(NAME + ("_quick" if args.quick else ""), data)
-    print(f"targets: {data['targets_met']}\nwrote {path} in {data['script_wall_s']:.0f} s")
+    targets = {"bp.predict / hand >= 0.8": tp["ratio_predict_over_hand"] >= 0.8}
+    C.finish(NAME, args.quick, data, targets, t_start, load_start)
 
 
 if __name__ == "__main__":

@@ -196,12 +196,8 @@ def main() -> None:
     data["units"] = {"wall_s": "s", "compile_s": "s", "first_loss_s": "s", "process_wall_s": "s",
                      "final_loss_mean": "negative ELBO (nats), mean of the last `tail` steps", "ratios": "1"}
     data["results"] = {"fits": fits, "first_loss": first, "warm_cache": warm, "raw": raw}
-    data["loadavg_start_end"] = [load_start, os.getloadavg()]
     data["ratios"] = ratios
-    data["targets_met"] = targets
-    data["script_wall_s"] = time.perf_counter() - t_start
-    print(f"targets: {targets}\nwrote {C.write_json(NAME + ('_quick' if args.quick else ''), data)} "
-          f"in {data['script_wall_s']:.0f} s")
+    C.finish(NAME, args.quick, data, targets, t_start, load_start)
 
 
 if __name__ == "__main__":

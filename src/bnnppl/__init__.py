@@ -9,7 +9,7 @@ Gaussian(noise=None, noise_prior=ScalePrior(family='half_cauchy', scale=1.0, con
 from bnnppl._jaxconfig import enable_compilation_cache as _enable_compilation_cache
 from bnnppl.inference import HMC, NUTS, SVI, fit, method_from_dict
 from bnnppl.model import BNN
-from bnnppl.posterior import Posterior
+from bnnppl.posterior import Posterior, compare, load
 from bnnppl.predict import Predictions, predict
 from bnnppl.spec import (
     MLP,
@@ -47,8 +47,10 @@ __all__ = [
     "ScalePrior",
     "StudentT",
     "__version__",
+    "compare",
     "fit",
     "likelihood_from_dict",
+    "load",
     "method_from_dict",
     "predict",
 ]

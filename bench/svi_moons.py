@@ -108,7 +108,7 @@ def child(mode: str, p: dict) -> dict:
         with C.timed(out, "first_loss_s", "compile_s"):
             xc, yc = bnn.check_data(x, y)
             key_fit, _ = jax.random.split(jax.random.key(0))
-            _, _, losses, _ = run_svi(bnn, xc, yc, method, key_fit, progress=False)
+            _, _, losses = run_svi(bnn, xc, yc, method, key_fit, progress=False)
         out["first_loss"] = float(losses[0])
         return out
     elif mode == "first_plain":  # svi.init + the first jitted svi.update, loss on the host

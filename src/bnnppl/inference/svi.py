@@ -82,8 +82,8 @@ def run_steps(
 
 def run_svi(
     bnn: BNN, x: np.ndarray, y: np.ndarray, method: SVI, key: jax.Array, progress: bool
-) -> tuple[Any, dict, np.ndarray, Any]:
-    """Fit the guide; returns ``(guide, params, losses, model)``."""
+) -> tuple[Any, dict, np.ndarray]:
+    """Fit the guide; returns ``(guide, params, losses)``."""
     model = bnn.model
     if method.subsample_size is not None:
         model = functools.partial(bnn.model, subsample_size=method.subsample_size)
@@ -91,7 +91,7 @@ def run_svi(
     svi = numpyro.infer.SVI(model, guide, make_optimizer(method), make_elbo(method))
     state = svi.init(key, x, y)
     state, losses = run_steps(svi, state, method.steps, method.chunk, (x, y), progress)
-    return guide, svi.get_params(state), losses, model
+    return guide, svi.get_params(state), losses
 
 
 def fit_svi(
@@ -99,7 +99,7 @@ def fit_svi(
 ) -> tuple[dict, dict, dict]:
     """``(samples, stats, fixed)``: guide draws as one chain, the losses, deterministic layers."""
     key_fit, key_draw = jax.random.split(jax.random.key(seed))
-    guide, params, losses, _ = run_svi(bnn, x, y, method, key_fit, progress)
+    guide, params, losses = run_svi(bnn, x, y, method, key_fit, progress)
     names = latent_sites(guide)
     draws = Predictive(guide, params=params, num_samples=method.draws, return_sites=names)(key_draw, x, y)
     samples = {k: np.asarray(draws[k])[None] for k in names}
@@ -114,5 +114,5 @@ def point_fit(
     Returns ``(locations, fixed)``: the latent sites' point values and the deterministic layers.
     """
     method = SVI(guide=guide, steps=steps, learning_rate=0.01, draws=1, chunk=min(steps, 1000))
-    fitted, params, _, _ = run_svi(bnn, x, y, method, key, progress=False)
+    fitted, params, _ = run_svi(bnn, x, y, method, key, progress=False)
     return fitted.median(params), fixed_values(params)

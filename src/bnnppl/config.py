@@ -1,0 +1,399 @@
+"""Run configs: one YAML file says where the data come from, the model, the inference and the seed.
+
+>>> cfg = RunConfig.from_dict({
+...     "data": {"name": "sine", "params": {"n": 40}},
+...     "model": {"network": {"hidden": [10]}, "prior": {"scale": 1.0},
+...               "likelihood": {"family": "gaussian", "noise": 0.1}},
+...     "inference": {"method": "svi", "steps": 100},
+... })
+>>> cfg.inference.steps, cfg.data.params
+(100, (('n', 40),))
+>>> RunConfig.from_dict(cfg.to_dict()) == cfg
+True
+>>> RunConfig.from_dict({**cfg.to_dict(), "modle": {}})  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+ValueError: modle: unknown key. Did you mean 'model'? Valid keys: 'data', 'inference', 'model', ...
+
+Everything is checked when the config is built: unknown keys get the valid keys and a "did you
+mean", bad values the full field path (``model.prior.scale: must be > 0, got -1.``), malformed
+YAML its line and column. Relative data file paths are read from the config file's folder; the
+``output`` folder is relative to where the command runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import inspect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+import yaml
+
+from bnnppl import datasets
+from bnnppl._checks import check_choice, check_count, check_keys, check_number, spec_error
+from bnnppl._specbase import Spec, set_field
+from bnnppl.inference.methods import Method, method_from_dict
+from bnnppl.spec import Bernoulli, Categorical, ModelSpec
+
+FILE_KINDS = (".csv", ".npz")
+
+
+class ConfigError(ValueError):
+    """A user mistake in a config, a data file or a command-line value (one line, no traceback)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataConfig(Spec):
+    """Where the data come from: a built-in data set (``name``, ``params``) or files.
+
+    - ``name``: a built-in data set (``bnnppl.datasets.DATASETS``) with its ``params``;
+    - ``train`` (and optionally ``test``): a CSV file with a header row, or an NPZ file with
+      arrays ``x`` and ``y``. For CSV, ``y_column`` names the target (default: the last column)
+      and ``x_columns`` the inputs (default: every other column).
+    - Without a ``test`` file, a random ``test_fraction`` of the rows (drawn with ``split_seed``)
+      is held out for testing; ``0`` keeps every row for training.
+
+    >>> DataConfig(name="moons", params={"n": 200}).params
+    (('n', 200),)
+    >>> DataConfig(name="moons", train="a.csv")
+    Traceback (most recent call last):
+    ValueError: DataConfig: give either name (a built-in data set) or train (a file), not both.
+    """
+
+    name: str | None = None
+    params: tuple[tuple[str, Any], ...] = ()
+    train: str | None = None
+    test: str | None = None
+    x_columns: tuple[str, ...] | None = None
+    y_column: str | None = None
+    test_fraction: float = 0.25
+    split_seed: int = 0
+
+    def __post_init__(self) -> None:
+        if (self.name is None) == (self.train is None):
+            which = "not both" if self.name is not None else "got neither"
+            raise spec_error(
+                "DataConfig", f"give either name (a built-in data set) or train (a file), {which}."
+            )
+        if self.name is not None:
+            check_choice("DataConfig.name", self.name, datasets.DATASETS, "data set")
+            params = _params(self.params)
+            check_keys("DataConfig.params", dict(params), _param_names(self.name))
+            set_field(self, "params", params)
+            for key in ("test", "x_columns", "y_column"):
+                if getattr(self, key) is not None:
+                    raise spec_error(f"DataConfig.{key}", "is for data files; a built-in data set has none.")
+        else:
+            if self.params:
+                raise spec_error("DataConfig.params", "is for built-in data sets; files take none.")
+            for key in ("train", "test"):
+                value = getattr(self, key)
+                if value is not None and (not isinstance(value, str) or Path(value).suffix not in FILE_KINDS):
+                    raise spec_error(f"DataConfig.{key}", f"must be a .csv or .npz file path, got {value!r}.")
+            if self.x_columns is not None:
+                if isinstance(self.x_columns, str) or not isinstance(self.x_columns, Sequence):
+                    raise spec_error(
+                        "DataConfig.x_columns", f"must be a list of column names, got {self.x_columns!r}."
+                    )
+                set_field(self, "x_columns", tuple(str(c) for c in self.x_columns))
+            if self.y_column is not None:
+                set_field(self, "y_column", str(self.y_column))
+            if Path(self.train).suffix == ".npz" and (self.x_columns or self.y_column):
+                raise spec_error(
+                    "DataConfig.x_columns", "is for CSV files; an NPZ file holds arrays x and y."
+                )
+        fraction = check_number("DataConfig.test_fraction", self.test_fraction)
+        if not 0 <= fraction < 1:
+            raise spec_error("DataConfig.test_fraction", f"must be in [0, 1), got {self.test_fraction!r}.")
+        if self.test is not None and fraction != 0.25:
+            raise spec_error("DataConfig.test_fraction", "has no use with a test file; drop one of them.")
+        set_field(self, "test_fraction", fraction)
+        set_field(self, "split_seed", check_count("DataConfig.split_seed", self.split_seed, minimum=0))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.test is not None:
+            out.pop("test_fraction")
+        return out
+
+    def load(self, base: Path | str = ".", path: str = "data") -> Data:
+        """The data: generated (built-in) or read from files under ``base``; errors name ``path``."""
+        if self.name is not None:
+            try:
+                x, y = datasets.DATASETS[self.name](**dict(self.params))
+            except (ValueError, TypeError) as err:
+                if getattr(err, "field", None) is None:
+                    raise
+                raise spec_error(f"{path}.params.{err.field}", err.problem, type(err)) from None  # type: ignore[attr-defined]
+            names = [f"x{i}" for i in range(x.shape[1])]
+            target = "y"
+        else:
+            x, y, names, target = _read(Path(base) / self.train, self, f"{path}.train")
+        if self.test is not None:
+            x_test, y_test, test_names, _ = _read(Path(base) / self.test, self, f"{path}.test")
+            if test_names != names:
+                raise spec_error(f"{path}.test", f"has input columns {test_names}, the train file {names}.")
+            return Data(x, y, x_test, y_test, names, target)
+        if self.test_fraction == 0:
+            return Data(x, y, None, None, names, target)
+        n_test = int(round(self.test_fraction * len(x)))
+        if n_test < 1 or n_test >= len(x):
+            raise spec_error(
+                f"{path}.test_fraction",
+                f"leaves {n_test} of {len(x)} rows for testing; need at least 1 and at most {len(x) - 1}.",
+            )
+        order = np.random.default_rng(self.split_seed).permutation(len(x))
+        test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
+        return Data(x[train], y[train], x[test], y[test], names, target)
+
+
+class Data(NamedTuple):
+    """A run's data: training rows, test rows (``None`` without a test set) and column names."""
+
+    x: np.ndarray
+    y: np.ndarray
+    x_test: np.ndarray | None
+    y_test: np.ndarray | None
+    columns: list[str]
+    target: str
+
+
+def _param_names(name: str) -> list[str]:
+    """The parameters of built-in data set ``name``: its function's arguments."""
+    return list(inspect.signature(datasets.DATASETS[name]).parameters)
+
+
+def _params(value: Any) -> tuple[tuple[str, Any], ...]:
+    if isinstance(value, Mapping):
+        value = tuple(value.items())
+    if not isinstance(value, tuple) or not all(isinstance(p, tuple) and len(p) == 2 for p in value):
+        raise spec_error(
+            "DataConfig.params", f"must be a mapping of parameter names to values, got {value!r}."
+        )
+    return tuple(sorted((str(k), tuple(v) if isinstance(v, list) else v) for k, v in value))
+
+
+def _read(file: Path, cfg: DataConfig, path: str) -> tuple[np.ndarray, np.ndarray, list[str], str]:
+    if not file.is_file():
+        raise spec_error(path, f"no such file: {str(file)!r}.", ConfigError)
+    if file.suffix == ".npz":
+        return _read_npz(file, path)
+    header, rows = read_csv(file, path)
+    y_name = cfg.y_column if cfg.y_column is not None else header[-1]
+    x_names = list(cfg.x_columns) if cfg.x_columns is not None else [c for c in header if c != y_name]
+    for column, field in [(y_name, "y_column")] + [(c, "x_columns") for c in x_names]:
+        if column not in header:
+            raise spec_error(
+                f"{path}", f"has no column {column!r} (data.{field}); its columns: {', '.join(header)}."
+            )
+    if not x_names:
+        raise spec_error(path, "has no input columns besides the target.")
+    index = {c: i for i, c in enumerate(header)}
+    return rows[:, [index[c] for c in x_names]], rows[:, index[y_name]], x_names, y_name
+
+
+def _read_npz(file: Path, path: str) -> tuple[np.ndarray, np.ndarray, list[str], str]:
+    try:
+        with np.load(file, allow_pickle=False) as arrays:
+            found = {k: arrays[k] for k in arrays.files}
+    except (OSError, ValueError) as err:
+        raise spec_error(path, f"cannot read {str(file)!r} as NPZ: {err}.", ConfigError) from None
+    missing = [k for k in ("x", "y") if k not in found]
+    if missing:
+        raise spec_error(
+            path, f"needs arrays 'x' and 'y'; {str(file)!r} has {', '.join(sorted(found)) or 'none'}."
+        )
+    x, y = np.asarray(found["x"]), np.asarray(found["y"])
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
+        raise spec_error(path, f"needs x of shape (n, d) and y of shape (n,), got {x.shape} and {y.shape}.")
+    return x, y, [f"x{i}" for i in range(x.shape[1])], "y"
+
+
+def read_csv(file: Path, path: str) -> tuple[list[str], np.ndarray]:
+    """``(header, rows)`` of a numeric CSV file with a header row; any missing or non-numeric value
+    is an error naming the line and column.
+
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "d.csv"
+    >>> _ = f.write_text("a,b\\n1,2\\n3,x\\n")
+    >>> read_csv(f, "input")
+    Traceback (most recent call last):
+    bnnppl.config.ConfigError: input: d.csv line 3, column 'b': not a number: 'x'.
+    """
+    try:
+        with open(file, newline="") as handle:
+            lines = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError) as err:
+        raise spec_error(path, f"cannot read {str(file)!r}: {err}.", ConfigError) from None
+    if not lines or not any(cell.strip() for cell in lines[0]):
+        raise spec_error(path, f"{file.name} is empty; it needs a header row and data rows.", ConfigError)
+    header = [cell.strip() for cell in lines[0]]
+    body = [(i, row) for i, row in enumerate(lines[1:], start=2) if any(cell.strip() for cell in row)]
+    if not body:
+        raise spec_error(path, f"{file.name} has a header but no data rows.", ConfigError)
+    values = np.empty((len(body), len(header)))
+    for r, (line, row) in enumerate(body):
+        if len(row) != len(header):
+            raise spec_error(
+                path,
+                f"{file.name} line {line}: {len(row)} values, the header has {len(header)}.",
+                ConfigError,
+            )
+        for c, cell in enumerate(row):
+            where = f"{file.name} line {line}, column {header[c]!r}"
+            if not cell.strip():
+                raise spec_error(path, f"{where}: missing value.", ConfigError)
+            try:
+                values[r, c] = float(cell)
+            except ValueError:
+                raise spec_error(path, f"{where}: not a number: {cell.strip()!r}.", ConfigError) from None
+            if not np.isfinite(values[r, c]):
+                raise spec_error(path, f"{where}: not finite: {cell.strip()!r}.", ConfigError)
+    return header, values
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig(Spec):
+    """A whole run: ``data``, ``model`` (a ``ModelSpec``), ``inference`` (NUTS, HMC or SVI),
+    ``seed``, ``output`` (the folder that receives run folders) and ``name`` (the run folder's
+    prefix; default: the config file's name)."""
+
+    data: DataConfig
+    model: ModelSpec
+    inference: Method
+    seed: int = 0
+    output: str = "runs"
+    name: str | None = None
+
+    _nested: ClassVar[dict[str, Any]] = {
+        "data": lambda v, p: v if isinstance(v, DataConfig) else DataConfig.from_dict(v, p),
+        "model": lambda v, p: v if isinstance(v, ModelSpec) else ModelSpec.from_dict(v, p),
+        "inference": lambda v, p: v if isinstance(v, Method) else method_from_dict(v, p),
+    }
+
+    def __post_init__(self) -> None:
+        set_field(self, "seed", check_count("RunConfig.seed", self.seed, minimum=0))
+        for key in ("output", "name"):
+            value = getattr(self, key)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise spec_error(f"RunConfig.{key}", f"must be a non-empty string, got {value!r}.", TypeError)
+        if self.name is not None and ("/" in self.name or self.name.startswith(".")):
+            raise spec_error("RunConfig.name", f"must be a plain folder name, got {self.name!r}.")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str | None = None) -> RunConfig:
+        """Build the config from a plain dict; errors name top-level fields bare (``seed: ...``)."""
+        names = [f.name for f in fields(cls)]
+        data = check_keys("", dict(data) if isinstance(data, Mapping) else data, names)
+        for key in ("data", "model", "inference"):
+            if key not in data:
+                raise spec_error(key, "is required.")
+        kwargs = {k: (cls._nested[k](v, k) if k in cls._nested else v) for k, v in data.items()}
+        try:
+            return cls(**kwargs)
+        except (ValueError, TypeError) as err:
+            name = getattr(err, "field", "")
+            if name.startswith("RunConfig."):
+                raise spec_error(name[len("RunConfig.") :], err.problem, type(err)) from None  # type: ignore[attr-defined]
+            raise
+
+    @property
+    def task(self) -> str:
+        """``"classification"`` (Bernoulli, Categorical) or ``"regression"``."""
+        return (
+            "classification" if isinstance(self.model.likelihood, (Bernoulli, Categorical)) else "regression"
+        )
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses duplicate keys (plain PyYAML keeps the last one silently)."""
+
+
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            mark = key_node.start_mark
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def read_yaml(path: Path | str) -> Any:
+    """The YAML document in ``path``; a missing file or malformed YAML raises ``ConfigError`` with
+    the file, line and column."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file.") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read: {err}.") from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        problem = err.problem or err.context or "malformed"
+        raise ConfigError(f"{path}:{mark.line + 1}:{mark.column + 1}: malformed YAML: {problem}.") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: malformed YAML: {err}.") from None
+
+
+def load_config(path: Path | str, overrides: Sequence[str] = ()) -> RunConfig:
+    """The ``RunConfig`` in the YAML file ``path``, after ``--set``-style ``overrides``
+    (``"inference.steps=500"``); its ``name`` defaults to the file's stem."""
+    path = Path(path)
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must hold a mapping with data, model and inference; got {data!r}.")
+    data = apply_overrides(data, overrides)
+    data.setdefault("name", path.stem)
+    try:
+        return RunConfig.from_dict(data)
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+def apply_overrides(data: dict, overrides: Sequence[str]) -> dict:
+    """A copy of ``data`` with each ``"key.path=value"`` set; the value is read as YAML
+    (``0.5`` a number, ``[10, 10]`` a list, ``nuts`` a string).
+
+    >>> apply_overrides({"inference": {"method": "svi"}}, ["inference.steps=500"])
+    {'inference': {'method': 'svi', 'steps': 500}}
+    >>> apply_overrides({"seed": 1}, ["seed.x=2"])
+    Traceback (most recent call last):
+    bnnppl.config.ConfigError: --set 'seed.x=2': seed is not a mapping (it is 1).
+    """
+    out = yaml.safe_load(yaml.safe_dump(data))  # a deep copy of plain data
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or not all(parts):
+            raise ConfigError(f"--set {item!r}: expected key.path=value, e.g. inference.steps=500.")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ConfigError(f"--set {item!r}: the value is not valid YAML.") from None
+        node = out
+        for depth, part in enumerate(parts[:-1]):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                where = ".".join(parts[: depth + 1])
+                raise ConfigError(f"--set {item!r}: {where} is not a mapping (it is {child!r}).")
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def dump_config(config: RunConfig) -> str:
+    """The config as YAML text that ``load_config`` reads back to an equal config."""
+    return yaml.safe_dump(config.to_dict(), sort_keys=False)

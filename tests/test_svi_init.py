@@ -39,7 +39,9 @@ def test_traced_init_equals_eager_init_and_leaves_no_tracer(xy, guide, subsample
     spec = bp.ModelSpec(network=bp.MLP(hidden=(3,)), likelihood=bp.Gaussian())
     bnn = bp.BNN(spec)
     method = bp.SVI(steps=20, guide=guide, subsample_size=subsample_size)
-    model = bnn.model if subsample_size is None else functools.partial(bnn.model, subsample_size=subsample_size)
+    model = (
+        bnn.model if subsample_size is None else functools.partial(bnn.model, subsample_size=subsample_size)
+    )
     calls = []
     key = jax.random.key(3)
     guide_t, svi_t, state_t = S.init_svi(_maker(method, model, calls), key, (x, y))

@@ -77,3 +77,41 @@ def _summarize(posterior: xr.DataTree, function_site: str) -> Diagnostics:
         function_max_rhat=_worst(rhat(funcs), np.max) if funcs.data_vars else float("nan"),
         function_min_ess_bulk=_worst(ess(funcs), np.min) if funcs.data_vars else float("nan"),
     )
+
+
+class LossCheck(NamedTuple):
+    """Convergence of an SVI fit, from its losses (r-hat and ESS mean nothing for guide draws).
+
+    >>> check = loss_check(np.r_[np.linspace(100.0, 20.0, 900), np.full(100, 10.0)])
+    >>> round(check.final, 1), round(check.change, 3)
+    (10.0, 0.59)
+    >>> check.warnings()
+    ['the loss fell by 59.0 % over the last 10 % of steps: still improving; run more steps.']
+    """
+
+    final: float
+    """Mean loss over the last 10 % of steps."""
+    change: float
+    """Relative drop to that mean from the mean of the 10 % of steps before (> 0: still falling)."""
+
+    def warnings(self) -> list[str]:
+        """Plain-words warnings: a non-finite loss, or one still falling by more than 1 %."""
+        if not np.isfinite(self.final):
+            return ["the loss is not finite: lower the learning rate or set clip."]
+        if self.change > 0.01:
+            return [
+                f"the loss fell by {100 * self.change:.1f} % over the last 10 % of steps: "
+                "still improving; run more steps."
+            ]
+        return []
+
+
+def loss_check(losses: np.ndarray) -> LossCheck:
+    """``LossCheck`` of a loss curve (at least 20 steps give two windows of 10 %)."""
+    losses = np.asarray(losses, dtype=np.float64)
+    window = max(len(losses) // 10, 1)
+    final = float(np.mean(losses[-window:]))
+    before = float(np.mean(losses[-2 * window : -window])) if len(losses) >= 2 * window else final
+    with np.errstate(invalid="ignore", divide="ignore"):
+        change = (before - final) / abs(before) if before != 0 else 0.0
+    return LossCheck(final, float(change))

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from browser import chrome  # noqa: F401  (fixture: headless offline Chromium, see tests/browser.py)
+
 
 @pytest.fixture
 def xy():

@@ -219,3 +219,12 @@ def test_npz_files(tmp_path):
     np.savez(tmp_path / "bad.npz", x=x)
     with pytest.raises(ValueError, match=re.escape("data.train: needs arrays 'x' and 'y'; ")):
         DataConfig(train="bad.npz").load(tmp_path)
+
+
+def test_csv_columns_not_used_may_hold_text(tmp_path):
+    (tmp_path / "train.csv").write_text("id,a,t\nfirst,1,2\nsecond,3,4\n")
+    data = DataConfig(train="train.csv", x_columns=["a"], test_fraction=0).load(tmp_path)
+    np.testing.assert_array_equal(data.x, [[1], [3]])
+    np.testing.assert_array_equal(data.y, [2, 4])
+    with pytest.raises(ConfigError, match=re.escape("data.train: train.csv line 2, column 'id': not a number: 'first'.")):
+        DataConfig(train="train.csv", test_fraction=0).load(tmp_path)  # by default every other column is an input

@@ -1,7 +1,14 @@
 """The ``bnnppl`` command (also ``python -m bnnppl``): wiring only.
 
-``bnnppl example`` fits the default example (see ``bnnppl.example``) and prints its diagnostics
-and where the results went.
+- ``bnnppl run CONFIG [--set key.path=value ...]``: fit a YAML config, write a new run folder
+  (see ``bnnppl.run``) and print where it went, the metrics and the diagnostics;
+- ``bnnppl validate CONFIG``: check the config and its data without fitting;
+- ``bnnppl report RUN``: rebuild a run folder's ``report.html``;
+- ``bnnppl predict RUN --input in.csv --output out.csv``: predict with a saved posterior;
+- ``bnnppl example``: fit the default example (see ``bnnppl.example``).
+
+A user mistake (a missing file, malformed YAML, a bad field, a bad CSV) prints one line,
+``bnnppl: error: ...``, and exits with code 2; nothing is written.
 """
 
 from __future__ import annotations
@@ -35,7 +42,120 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--warmup", type=_positive_int, default=1000, help="warmup steps per chain")
     ex.add_argument("--samples", type=_positive_int, default=1000, help="draws kept per chain")
     ex.add_argument("--seed", type=int, default=0, help="random seed for the data and the sampler")
+
+    run = commands.add_parser("run", help="fit a YAML config and write a new run folder")
+    run.add_argument("config", help="the run config (YAML)")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a config value, e.g. --set inference.steps=500 (repeatable; values read as YAML)",
+    )
+    run.add_argument("--out", help="folder that receives the run folder (overrides the config's output)")
+    run.add_argument(
+        "--no-report", action="store_true", help="skip report.html (bnnppl report makes it later)"
+    )
+    val = commands.add_parser("validate", help="check a config and its data without fitting")
+    val.add_argument("config", help="the run config (YAML)")
+    val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    rep = commands.add_parser("report", help="rebuild report.html of a run folder")
+    rep.add_argument("run_dir", metavar="RUN", help="a run folder made by bnnppl run")
+    pred = commands.add_parser("predict", help="predict the rows of a CSV file with a run's posterior")
+    pred.add_argument("run_dir", metavar="RUN", help="a run folder made by bnnppl run")
+    pred.add_argument("--input", required=True, help="CSV with a header row and the model's input columns")
+    pred.add_argument("--output", required=True, help="CSV to write (refuses to replace a file)")
+    pred.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
+    pred.add_argument("--seed", type=int, default=0, help="random seed for the predictive draws")
     return parser
+
+
+def _load(args: argparse.Namespace):
+    from bnnppl.config import load_config
+
+    overrides = list(args.overrides)
+    if getattr(args, "out", None):
+        overrides.append(f"output={args.out}")
+    return load_config(args.config, overrides)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    config = _load(args)
+    _set_devices(config)
+    from bnnppl.run import run
+
+    result = run(config, base=Path(args.config).parent, report=not args.no_report)
+    method = config.inference.to_dict()["method"]
+    print(f"{method.upper()}: fitted in {result.seconds:.1f} s")
+    for split, values in result.metrics.items():
+        print(f"  {split}: " + ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
+    _print_diagnostics(result.diagnostics)
+    print(f"results: {result.run_dir}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    config = _load(args)
+    from bnnppl.run import prepare
+
+    _, data = prepare(config, Path(args.config).parent)
+    test = "no test rows" if data.x_test is None else f"{len(data.x_test)} test rows"
+    print(
+        f"{args.config}: valid ({config.task}; {len(data.x)} training rows, {test}, "
+        f"{data.x.shape[1]} input column(s); {config.inference.to_dict()['method']})"
+    )
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bnnppl.report import write_report
+    from bnnppl.run import open_run
+
+    open_run(args.run_dir)  # a clear error for a folder that is not a run
+    print(f"report: {write_report(args.run_dir)}")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bnnppl.config import ConfigError
+    from bnnppl.run import predict_file
+
+    if Path(args.output).exists() and not args.overwrite:
+        raise ConfigError(f"--output: {args.output} exists; pass --overwrite to replace it.")
+    print(f"predictions: {predict_file(args.run_dir, args.input, args.output, seed=args.seed)}")
+    return 0
+
+
+def _set_devices(config) -> None:
+    """Before JAX starts its backend: one CPU device per chain, so chains run in parallel."""
+    import numpyro
+
+    numpyro.set_host_device_count(max(getattr(config.inference, "chains", 1), 1))
+
+
+def _print_diagnostics(d) -> None:
+    from bnnppl.diagnostics import LossCheck
+
+    if isinstance(d, LossCheck):
+        print(
+            f"  loss: {d.final:.4g} (mean of the last 10 % of steps; "
+            f"{100 * d.change:.2f} % below the 10 % before)"
+        )
+        for warning in d.warnings():
+            print(f"  warning: {warning}")
+        return
+    print(f"  parameters: max r-hat {d.max_rhat:.3f}, min bulk ESS {d.min_ess_bulk:.0f}")
+    print(f"  function f: max r-hat {d.function_max_rhat:.3f}, min bulk ESS {d.function_min_ess_bulk:.0f}")
+    print(f"  divergences: {d.divergences}")
+    for warning in d.warnings():
+        print(f"  warning: {warning}")
 
 
 def _example(args: argparse.Namespace) -> int:
@@ -47,11 +167,7 @@ def _example(args: argparse.Namespace) -> int:
     d = result.diagnostics
     draws = f"{args.chains} chains x {args.samples} draws after {args.warmup} warmup"
     print(f"NUTS: {draws}, {result.seconds:.1f} s")
-    print(f"  parameters: max r-hat {d.max_rhat:.3f}, min bulk ESS {d.min_ess_bulk:.0f}")
-    print(f"  function f: max r-hat {d.function_max_rhat:.3f}, min bulk ESS {d.function_min_ess_bulk:.0f}")
-    print(f"  divergences: {d.divergences}")
-    for warning in d.warnings():
-        print(f"  warning: {warning}")
+    _print_diagnostics(d)
     if d.warnings() and d.function_max_rhat <= 1.01 and d.function_min_ess_bulk >= 400:
         print(
             "  note: the network output f has mixed; weight-space numbers suffer from the\n"
@@ -70,7 +186,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         numpyro.set_host_device_count(max(args.chains, 1))
         return _example(args)
-    return 2  # unreachable: argparse requires a command
+    from bnnppl.config import ConfigError
+
+    command = {"run": _run, "validate": _validate, "report": _report, "predict": _predict}[args.command]
+    try:
+        return command(args)
+    except ConfigError as err:
+        print(f"bnnppl: error: {err}", file=sys.stderr)
+        return 2
 
 
 def entry() -> None:

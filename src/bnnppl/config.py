@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import csv
 import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
@@ -181,18 +181,23 @@ def _read(file: Path, cfg: DataConfig, path: str) -> tuple[np.ndarray, np.ndarra
         raise spec_error(path, f"no such file: {str(file)!r}.", ConfigError)
     if file.suffix == ".npz":
         return _read_npz(file, path)
-    header, rows = read_csv(file, path)
-    y_name = cfg.y_column if cfg.y_column is not None else header[-1]
-    x_names = list(cfg.x_columns) if cfg.x_columns is not None else [c for c in header if c != y_name]
-    for column, field in [(y_name, "y_column")] + [(c, "x_columns") for c in x_names]:
-        if column not in header:
-            raise spec_error(
-                f"{path}", f"has no column {column!r} (data.{field}); its columns: {', '.join(header)}."
-            )
-    if not x_names:
-        raise spec_error(path, "has no input columns besides the target.")
-    index = {c: i for i, c in enumerate(header)}
-    return rows[:, [index[c] for c in x_names]], rows[:, index[y_name]], x_names, y_name
+    names: list[str] = []
+
+    def select(header: list[str]) -> list[str]:
+        y_name = cfg.y_column if cfg.y_column is not None else header[-1]
+        x_names = list(cfg.x_columns) if cfg.x_columns is not None else [c for c in header if c != y_name]
+        for column, field in [(y_name, "y_column")] + [(c, "x_columns") for c in x_names]:
+            if column not in header:
+                raise spec_error(
+                    path, f"has no column {column!r} (data.{field}); its columns: {', '.join(header)}."
+                )
+        if not x_names:
+            raise spec_error(path, "has no input columns besides the target.")
+        names.extend(x_names + [y_name])
+        return names
+
+    _, rows = read_csv(file, path, select)
+    return rows[:, :-1], rows[:, -1], names[:-1], names[-1]
 
 
 def _read_npz(file: Path, path: str) -> tuple[np.ndarray, np.ndarray, list[str], str]:
@@ -214,9 +219,12 @@ def _read_npz(file: Path, path: str) -> tuple[np.ndarray, np.ndarray, list[str],
     return x, y, [f"x{i}" for i in range(x.shape[1])], "y"
 
 
-def read_csv(file: Path, path: str) -> tuple[list[str], np.ndarray]:
-    """``(header, rows)`` of a numeric CSV file with a header row; any missing or non-numeric value
-    is an error naming the line and column.
+def read_csv(
+    file: Path, path: str, select: Callable[[list[str]], list[str]] | None = None
+) -> tuple[list[str], np.ndarray]:
+    """``(header, values)`` of a CSV file with a header row: the values of the columns that
+    ``select(header)`` names (default: every column), in that order. A missing or non-numeric
+    value in those columns is an error naming the line and column; other columns may hold text.
 
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "d.csv"
@@ -236,7 +244,8 @@ def read_csv(file: Path, path: str) -> tuple[list[str], np.ndarray]:
     body = [(i, row) for i, row in enumerate(lines[1:], start=2) if any(cell.strip() for cell in row)]
     if not body:
         raise spec_error(path, f"{file.name} has a header but no data rows.", ConfigError)
-    values = np.empty((len(body), len(header)))
+    columns = [header.index(name) for name in (select(header) if select else header)]
+    values = np.empty((len(body), len(columns)))
     for r, (line, row) in enumerate(body):
         if len(row) != len(header):
             raise spec_error(
@@ -244,8 +253,8 @@ def read_csv(file: Path, path: str) -> tuple[list[str], np.ndarray]:
                 f"{file.name} line {line}: {len(row)} values, the header has {len(header)}.",
                 ConfigError,
             )
-        for c, cell in enumerate(row):
-            where = f"{file.name} line {line}, column {header[c]!r}"
+        for c, cell in enumerate(row[i] for i in columns):
+            where = f"{file.name} line {line}, column {header[columns[c]]!r}"
             if not cell.strip():
                 raise spec_error(path, f"{where}: missing value.", ConfigError)
             try:

@@ -1,0 +1,154 @@
+"""A run folder's ``report.html``: one standalone page that opens offline in any browser.
+
+The page shows the config, a diagnostics table that says in plain words what is wrong (if
+anything), the metrics, and the plots that fit the task: predictive bands, the epistemic /
+aleatoric split and an animation over draws for 1-D regression; decision surfaces, uncertainty
+maps and the most probable draw for 2-D classification; calibration for both; the loss curve
+(SVI) or trace and rank plots (MCMC); posterior densities. Bokeh's scripts are inlined, so no
+network is needed. ``bnnppl report RUN`` rebuilds it from the files of the run folder.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bnnppl import datasets, plots
+from bnnppl._html import save_html
+from bnnppl.config import RunConfig, dump_config
+from bnnppl.diagnostics import Diagnostics, LossCheck
+from bnnppl.posterior import Posterior
+from bnnppl.predict import predict
+from bnnppl.run import METRICS, REPORT, check, load_data, open_run, read_config
+
+TRUTH = {
+    "sine": lambda x: x * np.sin(5.0 * x),
+    "langevin_curve": datasets.langevin_curve_function,
+    "heteroscedastic": datasets.heteroscedastic_mean,
+}
+"""The noise-free function of the built-in regression data sets, drawn beside the predictive."""
+
+RHAT_LIMIT, ESS_LIMIT = 1.01, 400
+
+
+_PROBLEM_STYLE = "<style>.problem { background: #fde0dc; color: #8b0000; font-weight: bold; }</style>"
+
+
+def write_report(run_dir: Path | str, *, posterior: Posterior | None = None, name: str | None = None) -> Path:
+    """Write ``report.html`` into the run folder ``run_dir`` (atomically) and return its path.
+
+    ``posterior`` saves reloading it when the caller has it in memory, and ``name`` is the run's
+    name when the folder is still being filled under a temporary one (both from ``bnnppl.run``).
+    """
+    run_dir = Path(run_dir)
+    if posterior is None:
+        config, posterior, data = open_run(run_dir)
+    else:
+        config, data = read_config(run_dir), load_data(run_dir)
+    metrics = json.loads((run_dir / METRICS).read_text())
+    name = name or run_dir.name
+    sections: list[Any] = [_PROBLEM_STYLE, _header(config, posterior, name)]
+    sections += [_diagnostics_table(check(posterior)), _metrics_table(metrics)]
+    sections += _plots(config, posterior, data)
+    sections += ["<h2>Config</h2>", f"<pre>{html.escape(dump_config(config))}</pre>"]
+    return save_html(sections, run_dir / REPORT, title=f"bnnppl run {name}")
+
+
+def _header(config: RunConfig, posterior: Posterior, name: str) -> str:
+    method = config.inference.to_dict()["method"].upper()
+    source = config.data.name or config.data.train
+    net = config.model.network
+    return (
+        f"<h1>{html.escape(name)}</h1>"
+        f"<p>{config.task.capitalize()} on <b>{html.escape(str(source))}</b>: an MLP with hidden "
+        f"widths {list(net.hidden)} ({html.escape(str(net.activation))}), "
+        f"{html.escape(config.model.likelihood.family)} likelihood, fitted with {method} "
+        f"({posterior.num_chains} chain(s) x {posterior.num_draws} draws) in {posterior.seconds:.1f} s. "
+        f"Report made {_dt.datetime.now():%Y-%m-%d %H:%M}.</p>"
+    )
+
+
+def _row(cells: list[str], bad: bool = False) -> str:
+    style = ' class="problem"' if bad else ""
+    return f"<tr{style}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+
+def _diagnostics_table(d: Diagnostics | LossCheck) -> str:
+    """The convergence table: each row's status in words, problems highlighted."""
+    head = "<h2>Diagnostics</h2><table><tr><th>check</th><th>value</th><th>status</th><th>meaning</th></tr>"
+    if isinstance(d, LossCheck):
+        checks = [
+            ("final loss", f"{d.final:.4g}", np.isfinite(d.final), "mean of the last 10 % of steps"),
+            ("loss change", f"{100 * d.change:.2f} %", d.change <= 0.01,
+             "drop over the last 10 % of steps; over 1 %: the fit was still improving"),
+        ]  # fmt: skip
+    else:
+        checks = []
+        for name, value, ok, meaning in [
+            ("max r-hat (weights)", d.max_rhat, d.max_rhat <= RHAT_LIMIT,
+             "chains agree when <= 1.01; weights may disagree through hidden-unit permutations"),
+            ("min bulk ESS (weights)", d.min_ess_bulk, d.min_ess_bulk >= ESS_LIMIT,
+             "effective draws; want >= 400"),
+            ("max r-hat (function f)", d.function_max_rhat, d.function_max_rhat <= RHAT_LIMIT,
+             "the network output at the training inputs: the number that matters for predictions"),
+            ("min bulk ESS (function f)", d.function_min_ess_bulk, d.function_min_ess_bulk >= ESS_LIMIT,
+             "effective draws of the output; want >= 400"),
+            ("divergences", d.divergences, d.divergences == 0, "want 0; else raise target_accept"),
+        ]:  # fmt: skip
+            text = f"{value:.3f}" if isinstance(value, float) and "r-hat" in name else f"{value:.0f}"
+            checks.append((name, text, ok, meaning))
+    rows = [_row([name, text, "ok" if ok else "problem", why], not ok) for name, text, ok, why in checks]
+    warnings = d.warnings()
+    words = (
+        "<ul>" + "".join(f'<li class="problem">{html.escape(w)}</li>' for w in warnings) + "</ul>"
+        if warnings
+        else "<p>No convergence problems found.</p>"
+    )
+    return head + "".join(rows) + "</table>" + words
+
+
+def _metrics_table(metrics: dict[str, Any]) -> str:
+    splits = [s for s in ("test", "train") if s in metrics]
+    names = list(metrics[splits[0]])
+    head = "<h2>Metrics</h2><table><tr><th>metric</th>" + "".join(f"<th>{s}</th>" for s in splits) + "</tr>"
+    rows = "".join(_row([n] + [f"{metrics[s][n]:.4g}" for s in splits]) for n in names)
+    return head + rows + "</table>"
+
+
+def _grid_1d(x: np.ndarray, *others: np.ndarray | None, points: int = 200) -> np.ndarray:
+    values = np.concatenate([x[:, 0]] + [o[:, 0] for o in others if o is not None])
+    low, high = values.min(), values.max()
+    pad = 0.15 * (high - low)
+    return np.linspace(low - pad, high + pad, points, dtype=np.float32)[:, None]
+
+
+def _plots(config: RunConfig, posterior: Posterior, data: Any) -> list[Any]:
+    x, y = data.x, data.y
+    x_eval, y_eval = (x, y) if data.x_test is None else (data.x_test, data.y_test)
+    width = x.shape[1]
+    out: list[Any] = []
+    if config.task == "regression" and width == 1:
+        grid = predict(posterior, _grid_1d(x, data.x_test), seed=config.seed)
+        out += ["<h2>Predictions</h2>", plots.regression(grid, x, y, truth=TRUTH.get(config.data.name))]
+        out += [plots.uncertainty_split(grid, x, y)]
+        out += ["<h2>Posterior draws</h2>", plots.draws_animation(posterior, x, y)]
+    elif config.task == "classification" and width == 2:
+        out += ["<h2>Predictions</h2>", plots.decision_surface(posterior, x, y)]
+        out += [plots.uncertainty_map(posterior, x, y, kind="entropy")]
+        out += [plots.uncertainty_map(posterior, x, y, kind="mutual_information")]
+        out += [plots.map_contour(posterior, x, y)]
+        out += ["<h2>Posterior draws</h2>", plots.draws_animation(posterior, x, y)]
+    split = "test" if data.x_test is not None else "training"
+    out += [f"<h2>Calibration ({split} rows)</h2>", plots.calibration(predict(posterior, x_eval), y_eval)]
+    out += ["<h2>Inference</h2>"]
+    if "loss" in posterior.stats:
+        out += [plots.loss(posterior)]
+    else:
+        out += [plots.trace(posterior), plots.rank(posterior)]
+    out += [plots.densities(posterior)]
+    return out

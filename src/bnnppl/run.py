@@ -1,0 +1,252 @@
+"""A config run end to end: data -> fit -> predictions, metrics, diagnostics -> a run folder.
+
+A run folder holds:
+
+- ``config.yaml``: the resolved config (every default written out; ``load_config`` reads it back);
+- ``posterior/``: the saved ``Posterior`` (``bnnppl.load``);
+- ``data.npz``: the training and test rows, and the input column names;
+- ``predictions.npz``: predictions at the test rows (the training rows without a test set);
+- ``metrics.json``: metrics on the test and training rows; ``diagnostics.json``; ``summary.csv``;
+- ``report.html``: the offline report (``bnnppl report RUN`` rebuilds it).
+
+The folder is filled under a hidden temporary name and renamed into place at the end, so an
+interrupted run leaves no run folder that looks finished, and an existing folder is never reused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import yaml
+
+from bnnppl import metrics
+from bnnppl._io import atomic_write, new_run_dir
+from bnnppl.config import ConfigError, Data, RunConfig, dump_config, read_csv
+from bnnppl.diagnostics import Diagnostics, LossCheck, loss_check
+from bnnppl.inference import fit
+from bnnppl.model import BNN
+from bnnppl.posterior import Posterior, load
+from bnnppl.predict import LEVELS, Predictions, log_likelihood, predict
+
+CONFIG = "config.yaml"
+POSTERIOR = "posterior"
+DATA = "data.npz"
+PREDICTIONS = "predictions.npz"
+METRICS = "metrics.json"
+DIAGNOSTICS = "diagnostics.json"
+SUMMARY = "summary.csv"
+REPORT = "report.html"
+
+
+class RunResult(NamedTuple):
+    """What ``run`` made: the run folder, the fit's wall time, the metrics and the diagnostics
+    (``LossCheck`` for SVI, whose guide draws have no chains to compare)."""
+
+    run_dir: Path
+    seconds: float
+    metrics: dict[str, dict[str, float]]
+    diagnostics: Diagnostics | LossCheck
+
+
+def prepare(config: RunConfig, base: Path | str = ".") -> tuple[BNN, Data]:
+    """The model and the checked data of ``config``: every user mistake surfaces here, before any
+    fitting (``bnnppl validate`` stops after this)."""
+    try:
+        data = config.data.load(base)
+    except ConfigError:
+        raise
+    except (ValueError, TypeError) as err:
+        raise ConfigError(str(err)) from None
+    bnn = BNN(config.model)
+    try:
+        x, y = bnn.check_data(data.x, data.y)
+        x_test, y_test = (None, None) if data.x_test is None else bnn.check_data(data.x_test, data.y_test)
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"data: {err}") from None
+    return bnn, data._replace(x=x, y=y, x_test=x_test, y_test=y_test)
+
+
+def run(
+    config: RunConfig, *, base: Path | str = ".", progress: bool | None = None, report: bool = True
+) -> RunResult:
+    """Fit ``config`` and write a new run folder under ``config.output``."""
+    bnn, data = prepare(config, base)
+    start = time.perf_counter()
+    posterior = fit(bnn, data.x, data.y, config.inference, seed=config.seed, progress=progress)
+    seconds = time.perf_counter() - start
+    x_eval, y_eval = (data.x, data.y) if data.x_test is None else (data.x_test, data.y_test)
+    pred = predict(posterior, x_eval, seed=config.seed)
+    scores = {"train": score(posterior, predict(posterior, data.x, seed=config.seed), data.x, data.y)}
+    if data.x_test is not None:
+        scores["test"] = score(posterior, pred, data.x_test, data.y_test)
+    diagnostics = check(posterior)
+
+    final = new_run_dir(Path(config.output), config.name or "run")
+    tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.partial")
+    try:
+        tmp.mkdir()
+        (tmp / CONFIG).write_text(dump_config(config))
+        posterior.save(tmp / POSTERIOR)
+        _save_data(tmp / DATA, data)
+        _save_predictions(tmp / PREDICTIONS, pred)
+        (tmp / METRICS).write_text(json.dumps({**scores, "fit_seconds": seconds}, indent=2) + "\n")
+        (tmp / DIAGNOSTICS).write_text(json.dumps(_diagnostics_dict(diagnostics), indent=2) + "\n")
+        posterior.summary().to_csv(tmp / SUMMARY)
+        if report:
+            from bnnppl.report import write_report
+
+            write_report(tmp, posterior=posterior, name=final.name)
+        os.replace(tmp, final)  # replaces the empty folder reserved by new_run_dir
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        final.rmdir()
+        raise
+    return RunResult(final, seconds, scores, diagnostics)
+
+
+def score(posterior: Posterior, pred: Predictions, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Metrics of the predictions ``pred`` (made at ``x``) against targets ``y``.
+
+    Every task: ``log_likelihood`` (mean per point of the log predictive density, as UCI papers
+    report it). Classification: ``accuracy``, ``brier``, ``ece``. Regression and counts:
+    ``rmse``, ``mae``, ``coverage_95`` and ``width_95`` (the central 95 % band of the predictive
+    draws), and ``crps`` when the predictive draws were kept.
+    """
+    out = {"log_likelihood": metrics.log_likelihood(log_likelihood(posterior, x, y))}
+    if pred.probs is not None:
+        out |= {
+            "accuracy": metrics.accuracy(y, pred.probs),
+            "brier": metrics.brier(y, pred.probs),
+            "ece": metrics.expected_calibration_error(y, pred.probs),
+        }
+        return out
+    lower, upper = pred.quantiles[0.025], pred.quantiles[0.975]
+    out |= {
+        "rmse": metrics.rmse(y, pred.mean),
+        "mae": metrics.mae(y, pred.mean),
+        "coverage_95": metrics.interval_coverage(y, lower, upper),
+        "width_95": metrics.interval_width(lower, upper),
+    }
+    if pred.y is not None:
+        out["crps"] = metrics.crps(y, pred.y)
+    return out
+
+
+def check(posterior: Posterior) -> Diagnostics | LossCheck:
+    """The fit's convergence check: r-hat, ESS and divergences for MCMC, the loss curve for SVI."""
+    if "loss" in posterior.stats:
+        return loss_check(posterior.stats["loss"])
+    return posterior.diagnostics()
+
+
+def _diagnostics_dict(d: Diagnostics | LossCheck) -> dict[str, Any]:
+    return {**{k: _plain_number(v) for k, v in d._asdict().items()}, "warnings": d.warnings()}
+
+
+def _plain_number(value: Any) -> Any:
+    if isinstance(value, (np.floating, float)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    return value
+
+
+def _save_data(path: Path, data: Data) -> None:
+    arrays = {"x": data.x, "y": data.y, "columns": np.array(data.columns), "target": np.array(data.target)}
+    if data.x_test is not None:
+        arrays |= {"x_test": data.x_test, "y_test": data.y_test}
+    np.savez(path, **arrays)
+
+
+def load_data(run_dir: Path) -> Data:
+    """The data a run was fitted and tested on (``data.npz`` of the run folder)."""
+    with np.load(Path(run_dir) / DATA, allow_pickle=False) as f:
+        return Data(
+            f["x"],
+            f["y"],
+            f["x_test"] if "x_test" in f.files else None,
+            f["y_test"] if "y_test" in f.files else None,
+            [str(c) for c in f["columns"]],
+            str(f["target"]),
+        )
+
+
+def _save_predictions(path: Path, pred: Predictions) -> None:
+    arrays = {"x": pred.x}
+    for name in ("mean", "std", "epistemic", "aleatoric", "hdi", "probs", "entropy"):
+        value = getattr(pred, name)
+        if value is not None:
+            arrays[name] = value
+    if pred.quantiles is not None:
+        arrays["levels"] = np.asarray(LEVELS)
+        arrays["quantiles"] = np.stack([pred.quantiles[level] for level in LEVELS])
+    np.savez(path, **arrays)
+
+
+def open_run(run_dir: Path | str) -> tuple[RunConfig, Posterior, Data]:
+    """The config, posterior and data of a finished run folder; a path that is not one raises
+    ``ConfigError``."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ConfigError(f"{run_dir}: no such run folder.")
+    missing = [name for name in (CONFIG, POSTERIOR, DATA) if not (run_dir / name).exists()]
+    if missing:
+        raise ConfigError(f"{run_dir}: not a bnnppl run folder (missing {', '.join(missing)}).")
+    return read_config(run_dir), load(run_dir / POSTERIOR), load_data(run_dir)
+
+
+def read_config(run_dir: Path | str) -> RunConfig:
+    """The resolved config a run folder was made with."""
+    return RunConfig.from_dict(yaml.safe_load((Path(run_dir) / CONFIG).read_text()))
+
+
+def predict_file(
+    run_dir: Path | str, input_csv: Path | str, output_csv: Path | str, *, seed: int = 0
+) -> Path:
+    """Predict the rows of ``input_csv`` (a header row, numeric values) with the run's posterior
+    and write ``output_csv``: the inputs, then ``mean``, ``std`` and the ``q0.025`` ... ``q0.975``
+    bands (regression), or ``p_0`` ... ``p_{K-1}``, ``class`` and ``entropy`` (classification).
+
+    The input needs the run's input columns by name (other columns are ignored); a run on a
+    built-in data set takes columns ``x0``, ``x1``, ... The output file is written atomically.
+    """
+    _, posterior, data = open_run(run_dir)
+    input_csv, output_csv = Path(input_csv), Path(output_csv)
+    if not input_csv.is_file():
+        raise ConfigError(f"--input: no such file: {str(input_csv)!r}.")
+    if not output_csv.parent.is_dir():
+        raise ConfigError(f"--output: no such folder: {str(output_csv.parent)!r}.")
+
+    def select(header: list[str]) -> list[str]:
+        missing = [c for c in data.columns if c not in header]
+        if missing:
+            raise ConfigError(
+                f"--input: {input_csv.name} has columns {', '.join(header)}; the model takes "
+                f"{len(data.columns)} input column(s) named {', '.join(data.columns)} "
+                f"(missing {', '.join(missing)})."
+            )
+        return data.columns
+
+    _, x = read_csv(input_csv, "--input", select)
+    pred = predict(posterior, x, seed=seed, keep_samples=False)
+    columns, values = list(data.columns), [x]
+    if pred.probs is not None:
+        k = pred.probs.shape[1]
+        columns += [f"p_{j}" for j in range(k)] + ["class", "entropy"]
+        values += [pred.probs, np.argmax(pred.probs, axis=1)[:, None], pred.entropy[:, None]]
+    else:
+        columns += ["mean", "std"] + [f"q{level}" for level in LEVELS]
+        values += [pred.mean[:, None], pred.std[:, None]] + [pred.quantiles[lv][:, None] for lv in LEVELS]
+    table = np.concatenate([np.asarray(v, dtype=np.float64) for v in values], axis=1)
+
+    def write(tmp: Path) -> None:
+        np.savetxt(tmp, table, delimiter=",", header=",".join(columns), comments="", fmt="%.8g")
+
+    return atomic_write(output_csv, write)

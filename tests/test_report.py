@@ -1,0 +1,120 @@
+"""The run folder's report.html: what it holds, and that it works offline in a real browser."""
+
+import re
+
+import pytest
+import yaml
+
+from bnnppl import run as R
+from bnnppl.cli import main
+from bnnppl.config import RunConfig
+from browser import console_errors, move_slider, open_page, plot_pixels, requests_made, sliders
+
+TINY_MODEL = {"network": {"hidden": [3]}}
+
+
+def tiny_run(tmp_path, data, likelihood, inference):
+    config = RunConfig.from_dict(
+        {
+            "data": data,
+            "model": {**TINY_MODEL, "likelihood": likelihood},
+            "inference": inference,
+            "output": str(tmp_path / "runs"),
+            "name": "t",
+        }
+    )
+    return R.run(config).run_dir
+
+
+@pytest.fixture(scope="module")
+def regression_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("reg")
+    return tiny_run(
+        tmp,
+        {"name": "sine", "params": {"n": 24}},
+        {"family": "gaussian", "noise": 0.1},
+        {"method": "nuts", "chains": 2, "warmup": 30, "samples": 30},
+    )
+
+
+@pytest.fixture(scope="module")
+def classification_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cls")
+    return tiny_run(
+        tmp,
+        {"name": "moons", "params": {"n": 60}},
+        {"family": "bernoulli"},
+        {"method": "svi", "steps": 200, "draws": 30},
+    )
+
+
+def text(run):
+    return (run / "report.html").read_text(encoding="utf-8")
+
+
+def headings(page):
+    return re.findall(r"<h2>(.*?)</h2>", page)
+
+
+def test_regression_report_sections_and_highlighted_problems(regression_run):
+    page = text(regression_run)
+    assert headings(page) == [
+        "Diagnostics", "Metrics", "Predictions", "Posterior draws", "Calibration (test rows)", "Inference", "Config",
+    ]  # fmt: skip
+    assert f"<h1>{regression_run.name}</h1>" in page
+    assert "<td>max r-hat (function f)</td>" in page
+    # 30 draws per chain cannot reach 400 effective draws: the row is flagged, in words too
+    assert re.search(r'<tr class="problem"><td>min bulk ESS \(weights\)</td><td>\d+</td><td>problem</td>', page)
+    assert re.search(r'<li class="problem">bulk ESS down to \d+ \(&lt; 400\): too few effective draws.</li>', page)
+    assert "<td>rmse</td>" in page and "<th>test</th><th>train</th>" in page
+    assert "name: sine" in page  # the config, escaped into a <pre>
+    assert not re.search(r"<(script|link)[^>]+(src|href)=\"?https?:", page)
+
+
+def test_classification_report_sections(classification_run):
+    page = text(classification_run)
+    assert headings(page) == [
+        "Diagnostics", "Metrics", "Predictions", "Posterior draws", "Calibration (test rows)", "Inference", "Config",
+    ]  # fmt: skip
+    assert "<td>final loss</td>" in page and "<td>accuracy</td>" in page
+
+
+def test_report_command_rebuilds_the_page(classification_run, capsys):
+    page = classification_run / "report.html"
+    page.unlink()
+    assert main(["report", str(classification_run)]) == 0
+    assert capsys.readouterr().out == f"report: {page}\n"
+    assert headings(page.read_text(encoding="utf-8"))[0] == "Diagnostics"
+
+
+@pytest.mark.parametrize("which", ["regression_run", "classification_run"])
+def test_report_renders_offline_in_a_real_browser(chrome, request, which):
+    run = request.getfixturevalue(which)
+    plots = open_page(chrome, run / "report.html", timeout=60)
+    assert plots >= 6
+    assert console_errors(chrome) == []
+    assert [u for u in requests_made(chrome) if u.startswith(("http:", "https:"))] == []
+    for plot in plot_pixels(chrome):
+        assert plot["width"] > 100 and plot["height"] > 100, plot
+        assert plot["colours"] > 2 and plot["drawn"] > 0.005, plot  # something drawn beyond the background
+    (slider,) = sliders(chrome)  # the animation over draws
+    assert slider["value"] == 0 and slider["end"] >= 1
+    before = [p["digest"] for p in plot_pixels(chrome)]
+    assert move_slider(chrome, 0, 1) == 1
+    after = [p["digest"] for p in plot_pixels(chrome)]
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert len(changed) == 1  # the animation's plot shows another draw; nothing else moved
+    assert console_errors(chrome) == []
+
+
+def test_run_without_a_test_set_calibrates_on_training_rows(tmp_path):
+    run = tiny_run(
+        tmp_path,
+        {"name": "box", "params": {"n": 40}, "test_fraction": 0},
+        {"family": "bernoulli"},
+        {"method": "hmc", "step_size": 0.05, "num_steps": 4, "chains": 1, "warmup": 10, "samples": 20},
+    )
+    page = text(run)
+    assert "Calibration (training rows)" in headings(page)
+    metrics = yaml.safe_load((run / "metrics.json").read_text())
+    assert set(metrics) == {"train", "fit_seconds"}

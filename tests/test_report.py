@@ -118,3 +118,16 @@ def test_run_without_a_test_set_calibrates_on_training_rows(tmp_path):
     assert "Calibration (training rows)" in headings(page)
     metrics = yaml.safe_load((run / "metrics.json").read_text())
     assert set(metrics) == {"train", "fit_seconds"}
+
+
+def test_report_png_saves_every_plot_for_slides(regression_run, capsys):
+    assert main(["report", str(regression_run), "--png"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"plots: {regression_run / 'plots'}"
+    names = sorted(p.name for p in (regression_run / "plots").iterdir())
+    assert names == [
+        "01-posterior-predictive.png", "02-epistemic-uncertainty.png", "03-posterior-draw.png",
+        "04-interval-coverage.png", "05-trace-net-dense-0-kernel-0-0.png", "06-rank-net-dense-0-kernel-0-0.png",
+        "07-density-net-dense-0-kernel-0-0.png",
+    ]  # fmt: skip
+    for name in names:
+        assert (regression_run / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
     rep = commands.add_parser("report", help="rebuild report.html of a run folder")
     rep.add_argument("run_dir", metavar="RUN", help="a run folder made by bnnppl run")
+    rep.add_argument("--png", action="store_true", help="also save every plot as RUN/plots/*.png for slides")
     pred = commands.add_parser("predict", help="predict the rows of a CSV file with a run's posterior")
     pred.add_argument("run_dir", metavar="RUN", help="a run folder made by bnnppl run")
     pred.add_argument("--input", required=True, help="CSV with a header row and the model's input columns")
@@ -113,11 +114,15 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from bnnppl.report import write_report
     from bnnppl.run import open_run
 
     open_run(args.run_dir)  # a clear error for a folder that is not a run
-    print(f"report: {write_report(args.run_dir)}")
+    print(f"report: {write_report(args.run_dir, png=args.png)}")
+    if args.png:
+        print(f"plots: {Path(args.run_dir) / 'plots'}")
     return 0
 
 

@@ -14,6 +14,19 @@ True
 Traceback (most recent call last):
 ValueError: modle: unknown key. Did you mean 'model'? Valid keys: 'data', 'inference', 'model', ...
 
+From a file (``load_config``), with command-line style overrides, and back to YAML:
+
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "demo.yaml"
+>>> _ = path.write_text(dump_config(cfg))
+>>> again = load_config(path, ["inference.steps=500"])
+>>> again.inference.steps, again.name
+(500, 'demo')
+>>> _ = path.write_text("data:\\n  name: [sine\\n")
+>>> load_config(path)  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+bnnppl.config.ConfigError: ...demo.yaml:3:1: malformed YAML: expected ',' or ']', but got '<stream end>'.
+
 Everything is checked when the config is built: unknown keys get the valid keys and a "did you
 mean", bad values the full field path (``model.prior.scale: must be > 0, got -1.``), malformed
 YAML its line and column. Relative data file paths are read from the config file's folder; the

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +40,18 @@ RHAT_LIMIT, ESS_LIMIT = 1.01, 400
 _PROBLEM_STYLE = "<style>.problem { background: #fde0dc; color: #8b0000; font-weight: bold; }</style>"
 
 
-def write_report(run_dir: Path | str, *, posterior: Posterior | None = None, name: str | None = None) -> Path:
+def write_report(
+    run_dir: Path | str, *, posterior: Posterior | None = None, name: str | None = None, png: bool = False
+) -> Path:
     """Write ``report.html`` into the run folder ``run_dir`` (atomically) and return its path.
 
-    ``posterior`` saves reloading it when the caller has it in memory, and ``name`` is the run's
-    name when the folder is still being filled under a temporary one (both from ``bnnppl.run``).
+    ``png=True`` also saves every plot as ``plots/<nn>-<title>.png`` for slides (a HoloMap as
+    its last frame). ``posterior`` saves reloading it when the caller has it in memory, and
+    ``name`` is the run's name when the folder is still being filled under a temporary one (both
+    from ``bnnppl.run``).
+
+    >>> write_report("runs/sine_nuts-20261123-182336", png=True)  # doctest: +SKIP
+    PosixPath('runs/sine_nuts-20261123-182336/report.html')
     """
     run_dir = Path(run_dir)
     if posterior is None:
@@ -56,7 +64,24 @@ def write_report(run_dir: Path | str, *, posterior: Posterior | None = None, nam
     sections += [_diagnostics_table(check(posterior)), _metrics_table(metrics)]
     sections += _plots(config, posterior, data)
     sections += ["<h2>Config</h2>", f"<pre>{html.escape(dump_config(config))}</pre>"]
+    if png:
+        figures = [s for s in sections if not isinstance(s, str)]
+        for i, figure in enumerate(figures, start=1):
+            title = re.sub(r"[^a-z0-9]+", "-", _title(figure).lower()).strip("-") or "plot"
+            plots.save_png(figure, run_dir / "plots" / f"{i:02d}-{title}.png")
     return save_html(sections, run_dir / REPORT, title=f"bnnppl run {name}")
+
+
+def _title(figure: Any) -> str:
+    """A plot's title as set by ``bnnppl.plots`` (a layout, HoloMap: its first panel's)."""
+    for obj in (figure, *getattr(figure, "values", lambda: [])()):
+        try:
+            text = obj.opts.get("plot", backend="bokeh").kwargs.get("title")
+        except (AttributeError, ValueError):
+            text = None
+        if text:
+            return str(text)
+    return type(figure).__name__
 
 
 def _header(config: RunConfig, posterior: Posterior, name: str) -> str:

@@ -11,6 +11,26 @@ A run folder holds:
 
 The folder is filled under a hidden temporary name and renamed into place at the end, so an
 interrupted run leaves no run folder that looks finished, and an existing folder is never reused.
+
+>>> import tempfile, pathlib
+>>> from bnnppl.config import RunConfig
+>>> out = pathlib.Path(tempfile.mkdtemp())
+>>> config = RunConfig.from_dict({
+...     "data": {"name": "sine", "params": {"n": 24}},
+...     "model": {"network": {"hidden": [3]}, "likelihood": {"family": "gaussian", "noise": 0.1}},
+...     "inference": {"method": "svi", "steps": 20, "draws": 10},
+...     "output": str(out), "name": "demo"})
+>>> result = run(config, report=False)
+>>> sorted(p.name for p in result.run_dir.iterdir())  # doctest: +NORMALIZE_WHITESPACE
+['config.yaml', 'data.npz', 'diagnostics.json', 'metrics.json', 'posterior', 'predictions.npz',
+ 'summary.csv']
+>>> sorted(result.metrics["test"])
+['coverage_95', 'crps', 'log_likelihood', 'mae', 'rmse', 'width_95']
+>>> read_config(result.run_dir) == config, load_data(result.run_dir).x_test.shape
+(True, (6, 1))
+>>> _ = (out / "new.csv").write_text("x0\\n0.5\\n")
+>>> print(predict_file(result.run_dir, out / "new.csv", out / "pred.csv").read_text().splitlines()[0])
+x0,mean,std,q0.025,q0.25,q0.5,q0.75,q0.975
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import numpy as np
 import numpyro
 import optax
 from numpyro.contrib.module import ParamShape
+from numpyro.distributions import biject_to, constraints
 from numpyro.infer import Predictive, RenyiELBO, Trace_ELBO, TraceMeanField_ELBO
 from numpyro.infer.autoguide import AutoDelta, AutoLowRankMultivariateNormal, AutoNormal
 from tqdm.auto import tqdm
@@ -205,9 +206,30 @@ def fit_svi(
     key_fit, key_draw = jax.random.split(jax.random.key(seed))
     guide, params, losses = run_svi(bnn, x, y, method, key_fit, progress)
     names = latent_sites(guide)
-    draws = Predictive(guide, params=params, num_samples=method.draws, return_sites=names)(key_draw, x, y)
+    if isinstance(guide, AutoNormal):
+        draws = normal_draws(guide, params, key_draw, method.draws)
+    else:
+        draws = Predictive(guide, params=params, num_samples=method.draws, return_sites=names)(key_draw, x, y)
     samples = {k: np.asarray(draws[k])[None] for k in names}
     return samples, {"loss": losses}, fixed_values(params)
+
+
+def normal_draws(guide: AutoNormal, params: dict, key: jax.Array, draws: int) -> dict[str, np.ndarray]:
+    """``draws`` draws of a fitted ``AutoNormal``'s latent sites, made on the host.
+
+    Each site is ``loc + scale * z`` (``z`` standard normal, from a NumPy generator seeded by
+    ``key``) mapped into the site's support, exactly the guide's distribution; unlike
+    ``Predictive`` it compiles nothing (a second or more of a small fit's time).
+    """
+    rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel().tolist())
+    out = {}
+    for name in latent_sites(guide):
+        loc = np.asarray(params[f"{name}_{guide.prefix}_loc"])
+        scale = np.asarray(params[f"{name}_{guide.prefix}_scale"])
+        z = loc + scale * rng.standard_normal((draws, *loc.shape), dtype=loc.dtype)
+        support = guide.prototype_trace[name]["fn"].support
+        out[name] = z if support is constraints.real else np.asarray(biject_to(support)(z))
+    return out
 
 
 def point_fit(

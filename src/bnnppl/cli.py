@@ -161,6 +161,11 @@ def _print_diagnostics(d) -> None:
     print(f"  divergences: {d.divergences}")
     for warning in d.warnings():
         print(f"  warning: {warning}")
+    if d.warnings() and d.function_max_rhat <= 1.01 and d.function_min_ess_bulk >= 400:
+        print(
+            "  note: the network output f has mixed; weight-space numbers suffer from the\n"
+            "  permutation symmetry of hidden units (swapping two units gives the same function)."
+        )
 
 
 def _example(args: argparse.Namespace) -> int:
@@ -173,11 +178,6 @@ def _example(args: argparse.Namespace) -> int:
     draws = f"{args.chains} chains x {args.samples} draws after {args.warmup} warmup"
     print(f"NUTS: {draws}, {result.seconds:.1f} s")
     _print_diagnostics(d)
-    if d.warnings() and d.function_max_rhat <= 1.01 and d.function_min_ess_bulk >= 400:
-        print(
-            "  note: the network output f has mixed; weight-space numbers suffer from the\n"
-            "  permutation symmetry of hidden units (swapping two units gives the same function)."
-        )
     print(f"results: {result.run_dir} (posterior/, summary.csv, model.yaml)")
     return 0
 

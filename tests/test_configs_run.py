@@ -1,0 +1,32 @@
+"""Every shipped config runs end to end through ``bnnppl run`` (inference shrunk to a few steps)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bnnppl.cli import main
+from bnnppl.config import load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.yaml") if p.name != "example_model.yaml")
+SHRINK = {
+    "nuts": ["inference.warmup=20", "inference.samples=20"],
+    "hmc": ["inference.warmup=20", "inference.samples=20"],
+    "svi": ["inference.steps=100", "inference.draws=20"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+def test_config_runs_end_to_end_with_a_report(path, tmp_path, capsys):
+    method = load_config(path).inference.to_dict()["method"]
+    sets = [arg for item in SHRINK[method] for arg in ("--set", item)]
+    assert main(["run", str(path), "--out", str(tmp_path), *sets]) == 0
+    (run,) = tmp_path.iterdir()
+    assert capsys.readouterr().out.splitlines()[-1] == f"results: {run}"
+    metrics = json.loads((run / "metrics.json").read_text())
+    task = load_config(path).task
+    assert ("accuracy" if task == "classification" else "rmse") in metrics["train"]
+    page = (run / "report.html").read_text(encoding="utf-8")
+    assert "<h2>Calibration" in page and "<h2>Inference</h2>" in page

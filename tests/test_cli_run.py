@@ -165,3 +165,10 @@ def test_predict_mistakes(tiny, tmp_path, capsys):
     (tmp_path / "ok.csv").write_text("x0\n1\n")
     assert main(["predict", str(run), "--input", str(tmp_path / "ok.csv"), "--output", str(tmp_path / "no" / "p.csv")]) == 2
     assert capsys.readouterr().err == f"bnnppl: error: --output: no such folder: '{tmp_path / 'no'}'.\n"
+
+
+def test_diagnostics_json_reads_back_as_the_check(tiny, tmp_path):
+    assert main(["run", str(tiny), "--no-report"]) == 0
+    run = only_run(tmp_path)
+    check = R.read_check(run)
+    assert check == R.check(bp.load(run / "posterior"))

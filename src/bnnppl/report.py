@@ -25,7 +25,7 @@ from bnnppl.config import RunConfig, dump_config
 from bnnppl.diagnostics import Diagnostics, LossCheck
 from bnnppl.posterior import Posterior
 from bnnppl.predict import predict
-from bnnppl.run import METRICS, REPORT, check, load_data, open_run, read_config
+from bnnppl.run import METRICS, REPORT, load_data, open_run, read_check, read_config
 
 TRUTH = {
     "sine": lambda x: x * np.sin(5.0 * x),
@@ -61,7 +61,7 @@ def write_report(
     metrics = json.loads((run_dir / METRICS).read_text())
     name = name or run_dir.name
     sections: list[Any] = [_PROBLEM_STYLE, _header(config, posterior, name)]
-    sections += [_diagnostics_table(check(posterior)), _metrics_table(metrics)]
+    sections += [_diagnostics_table(read_check(run_dir)), _metrics_table(metrics)]
     sections += _plots(config, posterior, data)
     sections += ["<h2>Config</h2>", f"<pre>{html.escape(dump_config(config))}</pre>"]
     if png:

@@ -101,10 +101,11 @@ def run(
     start = time.perf_counter()
     posterior = fit(bnn, data.x, data.y, config.inference, seed=config.seed, progress=progress)
     seconds = time.perf_counter() - start
-    x_eval, y_eval = (data.x, data.y) if data.x_test is None else (data.x_test, data.y_test)
-    pred = predict(posterior, x_eval, seed=config.seed)
-    scores = {"train": score(posterior, predict(posterior, data.x, seed=config.seed), data.x, data.y)}
+    train = predict(posterior, data.x, seed=config.seed)
+    scores = {"train": score(posterior, train, data.x, data.y)}
+    pred = train  # predictions.npz: at the test rows, or at the training rows without a test set
     if data.x_test is not None:
+        pred = predict(posterior, data.x_test, seed=config.seed)
         scores["test"] = score(posterior, pred, data.x_test, data.y_test)
     diagnostics = check(posterior)
 
@@ -168,6 +169,14 @@ def check(posterior: Posterior) -> Diagnostics | LossCheck:
 
 def _diagnostics_dict(d: Diagnostics | LossCheck) -> dict[str, Any]:
     return {**{k: _plain_number(v) for k, v in d._asdict().items()}, "warnings": d.warnings()}
+
+
+def read_check(run_dir: Path | str) -> Diagnostics | LossCheck:
+    """The convergence check a run folder's ``diagnostics.json`` holds (``None`` there is NaN)."""
+    saved = json.loads((Path(run_dir) / DIAGNOSTICS).read_text())
+    kind = LossCheck if "final" in saved else Diagnostics
+    values = {k: (float("nan") if saved[k] is None else saved[k]) for k in kind._fields}
+    return kind(**values)
 
 
 def _plain_number(value: Any) -> Any:

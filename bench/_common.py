@@ -11,6 +11,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -270,7 +271,8 @@ def runner(quick: bool, script: str, child) -> Any:
 
 def parse_or_run_child(doc: str, child) -> argparse.Namespace | None:
     """The scripts' command line: ``--quick``; in a child process (``--child NAME --params JSON``)
-    run ``child`` and report its result on stdout, returning ``None``."""
+    run ``child`` and report its result on stdout, returning ``None``. The namespace also records
+    when the script started and the load then (``t_start``, ``load_start``) for ``finish``."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny settings, only to check it runs")
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -279,13 +281,30 @@ def parse_or_run_child(doc: str, child) -> argparse.Namespace | None:
     if args.child:
         child_report(child(args.child, json.loads(args.params)))
         return None
+    args.t_start, args.load_start = time.perf_counter(), os.getloadavg()
     return args
 
 
-def finish(name: str, quick: bool, data: dict, targets: dict, t_start: float, load_start) -> None:
+def warm_runs(run, mode: str, params: dict, hashseed: str | None = "0") -> dict:
+    """Two runs of child ``mode`` sharing a fresh persistent-cache folder: the first fills it, the
+    second is the warm measurement. ``hashseed=None`` leaves ``PYTHONHASHSEED`` unset."""
+    cache = tempfile.mkdtemp(prefix="bnnppl-bench-jax-cache-")
+    env = warm_env(cache)
+    if hashseed is None:
+        env.pop("PYTHONHASHSEED", None)
+    else:
+        env["PYTHONHASHSEED"] = hashseed
+    try:
+        runs = [run(mode, params, env) for _ in range(2)]
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    return {"populating_run": runs[0], "warm_run": runs[1]}
+
+
+def finish(name: str, args: argparse.Namespace, data: dict, targets: dict) -> None:
     """Record load, targets and script time, write the JSON (``_quick`` for quick runs), report."""
-    data["loadavg_start_end"] = [load_start, os.getloadavg()]
+    data["loadavg_start_end"] = [args.load_start, os.getloadavg()]
     data["targets_met"] = targets
-    data["script_wall_s"] = time.perf_counter() - t_start
-    path = write_json(name + ("_quick" if quick else ""), data)
+    data["script_wall_s"] = time.perf_counter() - args.t_start
+    path = write_json(name + ("_quick" if args.quick else ""), data)
     print(f"targets: {targets}\nwrote {path} in {data['script_wall_s']:.0f} s")

@@ -13,9 +13,6 @@ import numpyro
 
 numpyro.set_host_device_count(2)
 
-import os  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 
 import _common as C  # noqa: E402
@@ -184,9 +181,7 @@ def main() -> None:
     args = C.parse_or_run_child(__doc__, child)
     if args is None:
         return
-    t_start = time.perf_counter()
     p = QUICK if args.quick else FULL
-    load_start = os.getloadavg()
     run = C.runner(args.quick, __file__, child)
     raw: dict = {"bnnppl": [], "plain": []}
     for _ in range(p["repeats"]):  # interleaved, so slow phases of a shared machine hit both alike
@@ -195,14 +190,8 @@ def main() -> None:
     res = {side: C.median_of(runs) for side, runs in raw.items()}
     warm: dict = {}
     if not args.quick:  # a warm persistent cache needs fresh processes
-        cache = tempfile.mkdtemp(prefix="bnnppl-bench-jax-cache-")
-        env = C.warm_env(cache) | {"PYTHONHASHSEED": "0"}  # as the bnnppl command runs
-        try:
-            runs = [run("bnnppl", p, env) for _ in range(2)]
-        finally:
-            shutil.rmtree(cache, ignore_errors=True)
-        warm = {"populating_run": runs[0], "warm_run": runs[1]}
-        w, rate = runs[1], "function_ess_per_s_run1_wall"
+        warm = C.warm_runs(run, "bnnppl", p, hashseed="0")  # as the bnnppl command runs
+        w, rate = warm["warm_run"], "function_ess_per_s_run1_wall"
         print(f"warm cache, bnnppl: run1 wall {w['run1_wall_s']:.2f} s "
               f"(compile {w['run1_compile_s']:.2f} s), "
               f"function ESS/s {w[rate]:.0f} = {w[rate] / res['plain'][rate]:.2f}x plain cold")
@@ -229,7 +218,7 @@ def main() -> None:
     data["results"] = res | {"bnnppl_warm_cache": warm}
     data["raw"] = raw
     data["ratios_bnnppl_over_plain"] = ratios
-    C.finish(NAME, args.quick, data, targets, t_start, load_start)
+    C.finish(NAME, args, data, targets)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ import numpyro
 
 numpyro.set_host_device_count(2)
 
-import os  # noqa: E402
 import resource  # noqa: E402
 import time  # noqa: E402
 
@@ -130,9 +129,7 @@ def main() -> None:
     args = C.parse_or_run_child(__doc__, child)
     if args is None:
         return
-    t_start = time.perf_counter()
     p = QUICK if args.quick else FULL
-    load_start = os.getloadavg()
     rss = None
     if p["rss"] is not None:  # a fresh process (started first, while this one is still small)
         rss = C.run_child(__file__, "rss", p["rss"] | {"fit_steps": p["fit_steps"]})
@@ -159,7 +156,7 @@ def main() -> None:
                      "max_abs_diff_f_predict_vs_hand": "1"}
     data["results"] = {"throughput": tp, "peak_rss": rss}
     targets = {"bp.predict / hand >= 0.8": tp["ratio_predict_over_hand"] >= 0.8}
-    C.finish(NAME, args.quick, data, targets, t_start, load_start)
+    C.finish(NAME, args, data, targets)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,6 @@ import numpyro
 
 numpyro.set_host_device_count(2)
 
-import os  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
 
 import _common as C  # noqa: E402
 import jax  # noqa: E402
@@ -129,9 +125,7 @@ def main() -> None:
     args = C.parse_or_run_child(__doc__, child)
     if args is None:
         return
-    t_start = time.perf_counter()
     p = QUICK if args.quick else FULL
-    load_start = os.getloadavg()
     # full: every measurement in a fresh subprocess; --quick: all in this process (a check only)
     run = C.runner(args.quick, __file__, child)
     jobs = [("fits", m, m, {}) for m in ("a_bnnppl_fit", "b_plain_run", "c_plain_loop")]
@@ -148,17 +142,8 @@ def main() -> None:
         for seed in ("random", "0"):  # NumPyro's ELBO programs depend on Python's string hash seed
             if args.quick:
                 break  # needs fresh processes
-            cache = tempfile.mkdtemp(prefix="bnnppl-bench-jax-cache-")
-            env = C.warm_env(cache)
-            if seed == "random":
-                env.pop("PYTHONHASHSEED", None)
-            else:
-                env["PYTHONHASHSEED"] = seed
-            try:
-                runs = [run(mode, p | extra, env) for _ in range(2)]
-            finally:
-                shutil.rmtree(cache, ignore_errors=True)
-            warm[f"{label}_hashseed_{seed}"] = {"populating_run": runs[0], "warm_run": runs[1]}
+            hashseed = None if seed == "random" else seed
+            warm[f"{label}_hashseed_{seed}"] = C.warm_runs(run, mode, p | extra, hashseed)
 
     a, b, c = (fits[m]["wall_s"] for m in fits)
     fb = first[f"bnnppl_chunk{p['chunks'][-1]}"]["first_loss_s"]
@@ -197,7 +182,7 @@ def main() -> None:
                      "final_loss_mean": "negative ELBO (nats), mean of the last `tail` steps", "ratios": "1"}
     data["results"] = {"fits": fits, "first_loss": first, "warm_cache": warm, "raw": raw}
     data["ratios"] = ratios
-    C.finish(NAME, args.quick, data, targets, t_start, load_start)
+    C.finish(NAME, args, data, targets)
 
 
 if __name__ == "__main__":

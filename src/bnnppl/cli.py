@@ -161,7 +161,7 @@ def _print_diagnostics(d) -> None:
     print(f"  divergences: {d.divergences}")
     for warning in d.warnings():
         print(f"  warning: {warning}")
-    if d.warnings() and d.function_max_rhat <= 1.01 and d.function_min_ess_bulk >= 400:
+    if d.warnings() and d.function_mixed:
         print(
             "  note: the network output f has mixed; weight-space numbers suffer from the\n"
             "  permutation symmetry of hidden units (swapping two units gives the same function)."

@@ -21,6 +21,11 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
+RHAT_LIMIT = 1.01
+"""r-hat above this warns: the chains disagree."""
+ESS_LIMIT = 400
+"""Bulk ESS below this warns: too few effective draws."""
+
 
 class Diagnostics(NamedTuple):
     """Worst-case convergence numbers of a posterior."""
@@ -39,16 +44,22 @@ class Diagnostics(NamedTuple):
     def warnings(self) -> list[str]:
         """Plain-words warnings for the usual thresholds (r-hat > 1.01, ESS < 400, divergences)."""
         out = []
-        if not self.max_rhat <= 1.01:  # NaN (a degenerate chain) warns too
-            out.append(f"r-hat up to {self.max_rhat:.3f} (> 1.01): chains disagree; run longer.")
-        if not self.min_ess_bulk >= 400:
-            out.append(f"bulk ESS down to {self.min_ess_bulk:.0f} (< 400): too few effective draws.")
+        if not self.max_rhat <= RHAT_LIMIT:  # NaN (a degenerate chain) warns too
+            out.append(f"r-hat up to {self.max_rhat:.3f} (> {RHAT_LIMIT}): chains disagree; run longer.")
+        if not self.min_ess_bulk >= ESS_LIMIT:
+            out.append(f"bulk ESS down to {self.min_ess_bulk:.0f} (< {ESS_LIMIT}): too few effective draws.")
         if self.divergences:
             out.append(
                 f"{self.divergences} divergent transition(s): the sampler hit regions it cannot "
                 "follow; raise target_accept or reparameterise."
             )
         return out
+
+    @property
+    def function_mixed(self) -> bool:
+        """The network output ``f`` passes both thresholds (weights may still fail them: hidden
+        units can swap places without changing ``f``)."""
+        return self.function_max_rhat <= RHAT_LIMIT and self.function_min_ess_bulk >= ESS_LIMIT
 
 
 def _worst(ds: xr.Dataset, reduce) -> float:

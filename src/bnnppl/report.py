@@ -22,7 +22,7 @@ import numpy as np
 from bnnppl import datasets, plots
 from bnnppl._html import save_html
 from bnnppl.config import RunConfig, dump_config
-from bnnppl.diagnostics import Diagnostics, LossCheck
+from bnnppl.diagnostics import ESS_LIMIT, RHAT_LIMIT, Diagnostics, LossCheck
 from bnnppl.posterior import Posterior
 from bnnppl.predict import predict
 from bnnppl.run import METRICS, REPORT, load_data, open_run, read_check, read_config
@@ -33,8 +33,6 @@ TRUTH = {
     "heteroscedastic": datasets.heteroscedastic_mean,
 }
 """The noise-free function of the built-in regression data sets, drawn beside the predictive."""
-
-RHAT_LIMIT, ESS_LIMIT = 1.01, 400
 
 
 _PROBLEM_STYLE = "<style>.problem { background: #fde0dc; color: #8b0000; font-weight: bold; }</style>"

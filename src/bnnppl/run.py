@@ -28,6 +28,11 @@ interrupted run leaves no run folder that looks finished, and an existing folder
 ['coverage_95', 'crps', 'log_likelihood', 'mae', 'rmse', 'width_95']
 >>> read_config(result.run_dir) == config, load_data(result.run_dir).x_test.shape
 (True, (6, 1))
+>>> bnn, data = prepare(config)  # checked model and data, nothing fitted
+>>> data.x.shape, open_run(result.run_dir)[0] == config
+((18, 1), True)
+>>> read_check(result.run_dir) == result.diagnostics == check(open_run(result.run_dir)[1])
+True
 >>> _ = (out / "new.csv").write_text("x0\\n0.5\\n")
 >>> print(predict_file(result.run_dir, out / "new.csv", out / "pred.csv").read_text().splitlines()[0])
 x0,mean,std,q0.025,q0.25,q0.5,q0.75,q0.975

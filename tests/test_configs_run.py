@@ -17,6 +17,10 @@ SHRINK = {
     "nuts": ["inference.warmup=20", "inference.samples=20"],
     "hmc": ["inference.warmup=20", "inference.samples=20"],
     "svi": ["inference.steps=100", "inference.draws=20"],
+    "langevin": ["inference.burnin=20", "inference.samples=20", "inference.thinning=2", "inference.init_steps=50"],
+    "sgld": ["inference.burnin=20", "inference.samples=20", "inference.thinning=2", "inference.init_steps=50"],
+    "sghmc": ["inference.burnin=20", "inference.samples=20", "inference.init_steps=50"],
+    "smc": ["inference.particles=50", "inference.mcmc_steps=2", "inference.num_leapfrog=3"],
 }
 REPORTED = {"spiral_svi", "heteroscedastic", "langevin_curve"}
 

@@ -5,7 +5,7 @@ import re
 import pytest
 import yaml
 
-from bnnppl.inference.methods import HMC, NUTS, SVI, method_from_dict
+from bnnppl.inference.methods import HMC, NUTS, SGHMC, SGLD, SMC, SVI, Langevin, method_from_dict
 
 METHODS = [
     NUTS(),
@@ -17,6 +17,14 @@ METHODS = [
         clip=10.0, elbo="renyi", alpha=0.5, num_particles=10, init_scale=0.01, subsample_size=64,
         draws=200, chunk=1000),
     SVI(guide="delta", elbo="mean_field"),
+    Langevin(),
+    Langevin(step_size=1e-4, chains=4, burnin=500, burnin_friction=50.0, burnin_mass=20.0, samples=200,
+             thinning=5, friction=0.5, mass=2.0, temperature=0.5, init="prior", init_steps=100),
+    SGLD(step_size=1e-5, batch_size=16, temperature=0.1, init="uniform"),
+    SGHMC(num_integration_steps=5, friction=0.1),
+    SMC(),
+    SMC(schedule="data", particles=200, kernel="langevin", mcmc_steps=3, step_size=0.1, num_leapfrog=4,
+        resample_ess=0.3, target_ess=0.8, batch=5, max_stages=50),
 ]  # fmt: skip
 
 
@@ -66,13 +74,38 @@ BAD = [
     (lambda: SVI(subsample_size=0), ValueError, "SVI.subsample_size: must be >= 1, got 0."),
     (lambda: SVI(draws=1.5), TypeError, "SVI.draws: must be an integer, got 1.5."),
     (lambda: method_from_dict({"method": "advi"}), ValueError,
-     "inference.method: unknown inference method 'advi'. Allowed: 'hmc', 'nuts', 'svi'."),
+     "inference.method: unknown inference method 'advi'. "
+     "Allowed: 'hmc', 'langevin', 'nuts', 'sghmc', 'sgld', 'smc', 'svi'."),
     (lambda: method_from_dict({"steps": 10}), ValueError,
-     "inference.method: is required; allowed: 'hmc', 'nuts', 'svi'."),
+     "inference.method: is required; allowed: 'hmc', 'langevin', 'nuts', 'sghmc', 'sgld', 'smc', 'svi'."),
     (lambda: method_from_dict({"method": "svi", "stepz": 10}), ValueError,
      "inference.stepz: unknown key. Did you mean 'steps'? Valid keys: 'alpha', 'chunk', 'clip', 'draws', "
      "'elbo', 'guide', 'init_scale', 'learning_rate', 'method', 'num_particles', 'optimizer', 'rank', "
      "'schedule', 'steps', 'subsample_size'."),
+    (lambda: Langevin(friction=-1), ValueError, "Langevin.friction: must be > 0, got -1."),
+    (lambda: Langevin(burnin_friction=0), ValueError, "Langevin.burnin_friction: must be > 0, got 0."),
+    (lambda: Langevin(mass=0.0), ValueError, "Langevin.mass: must be > 0, got 0.0."),
+    (lambda: Langevin(burnin_mass=-2.0), ValueError, "Langevin.burnin_mass: must be > 0, got -2.0."),
+    (lambda: Langevin(step_size=0), ValueError, "Langevin.step_size: must be > 0, got 0."),
+    (lambda: Langevin(temperature=-1), ValueError, "Langevin.temperature: must be > 0, got -1."),
+    (lambda: Langevin(burnin=-1), ValueError, "Langevin.burnin: must be >= 0, got -1."),
+    (lambda: Langevin(thinning=0), ValueError, "Langevin.thinning: must be >= 1, got 0."),
+    (lambda: Langevin(init="median"), ValueError,
+     "Langevin.init: unknown init strategy 'median'. Allowed: 'map', 'prior', 'uniform'."),
+    (lambda: SGLD(batch_size=0), ValueError, "SGLD.batch_size: must be >= 1, got 0."),
+    (lambda: SGLD(step_size="big"), TypeError, "SGLD.step_size: must be a number, got 'big'."),
+    (lambda: SGHMC(friction=-0.1), ValueError, "SGHMC.friction: must be > 0, got -0.1."),
+    (lambda: SGHMC(num_integration_steps=0), ValueError, "SGHMC.num_integration_steps: must be >= 1, got 0."),
+    (lambda: SMC(resample_ess=0), ValueError, "SMC.resample_ess: must be in (0, 1), got 0."),
+    (lambda: SMC(resample_ess=1.5), ValueError, "SMC.resample_ess: must be in (0, 1), got 1.5."),
+    (lambda: SMC(target_ess=1), ValueError, "SMC.target_ess: must be in (0, 1), got 1."),
+    (lambda: SMC(particles=1), ValueError, "SMC.particles: must be >= 2, got 1."),
+    (lambda: SMC(schedule="geometric"), ValueError,
+     "SMC.schedule: unknown SMC schedule 'geometric'. Allowed: 'data', 'tempering'."),
+    (lambda: SMC(kernel="mala"), ValueError,
+     "SMC.kernel: unknown move kernel 'mala'. Allowed: 'hmc', 'langevin', 'nuts'."),
+    (lambda: SMC(batch=0), ValueError, "SMC.batch: must be >= 1, got 0."),
+    (lambda: SMC(step_size=-0.01), ValueError, "SMC.step_size: must be > 0, got -0.01."),
 ]  # fmt: skip
 
 

@@ -190,9 +190,9 @@ def test_loo_and_compare(nuts, data):
 
 
 def test_loo_and_compare_reject_svi(svi, nuts):
-    with pytest.raises(ValueError, match=re.escape("method: PSIS-LOO needs an MCMC posterior (NUTS or HMC), got SVI.")):
+    with pytest.raises(ValueError, match=re.escape("method: PSIS-LOO needs an MCMC posterior (NUTS, HMC, Langevin, SGLD or SGHMC), got SVI.")):
         svi.loo()
-    with pytest.raises(ValueError, match=re.escape("posteriors['b']: must be an MCMC Posterior (NUTS or HMC).")):
+    with pytest.raises(ValueError, match=re.escape("posteriors['b']: must be an MCMC Posterior (NUTS, HMC, Langevin, SGLD or SGHMC).")):
         compare({"a": nuts, "b": svi})
     with pytest.raises(ValueError, match=re.escape("posteriors: compare needs at least two, got 1.")):
         compare({"a": nuts})

@@ -146,8 +146,14 @@ def _set_devices(config) -> None:
 
 
 def _print_diagnostics(d) -> None:
-    from bnnppl.diagnostics import LossCheck
+    from bnnppl.diagnostics import LossCheck, SMCCheck
 
+    if isinstance(d, SMCCheck):
+        print(f"  log-evidence: {d.log_evidence:.4g} ({d.stages} stages, {d.resamples} resampled)")
+        print(f"  final particles: {100 * d.unique:.1f} % distinct, last-stage ESS {100 * d.final_ess:.0f} %")
+        for warning in d.warnings():
+            print(f"  warning: {warning}")
+        return
     if isinstance(d, LossCheck):
         print(
             f"  loss: {d.final:.4g} (mean of the last 10 % of steps; "

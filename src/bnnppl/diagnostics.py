@@ -126,3 +126,54 @@ def loss_check(losses: np.ndarray) -> LossCheck:
     with np.errstate(invalid="ignore", divide="ignore"):
         change = (before - final) / abs(before) if before != 0 else 0.0
     return LossCheck(final, float(change))
+
+
+UNIQUE_LIMIT = 0.1
+"""Fewer distinct final SMC particles than this fraction warns: the particle set collapsed."""
+
+
+class SMCCheck(NamedTuple):
+    """Health of an SMC fit (its particles are not chains: r-hat means nothing for them).
+
+    >>> check = SMCCheck(log_evidence=-40.2, stages=12, resamples=5, final_ess=0.8, unique=0.05)
+    >>> print(*check.warnings())
+    only 5.0 % of the final particles are distinct: the particle set collapsed; use more particles
+    or more mcmc_steps.
+    """
+
+    log_evidence: float
+    """The estimate of log p(y | x), the model's log marginal likelihood."""
+    stages: int
+    """Reweighting stages from the prior to the posterior."""
+    resamples: int
+    """Stages after which the particles were resampled."""
+    final_ess: float
+    """ESS of the last stage's weights, as a fraction of the particles."""
+    unique: float
+    """Fraction of the final particles that are distinct."""
+
+    def warnings(self) -> list[str]:
+        """Plain-words warnings: a non-finite evidence, or collapsed particles."""
+        out = []
+        if not np.isfinite(self.log_evidence):
+            out.append("the log-evidence is not finite: the particles missed the posterior; use more stages.")
+        if not self.unique >= UNIQUE_LIMIT:
+            out.append(
+                f"only {100 * self.unique:.1f} % of the final particles are distinct: the particle set "
+                "collapsed; use more particles or more mcmc_steps."
+            )
+        return out
+
+
+def smc_check(samples: dict[str, np.ndarray], stats: dict[str, np.ndarray]) -> SMCCheck:
+    """``SMCCheck`` from an SMC posterior's samples ``(1, particles, ...)`` and statistics."""
+    flat = np.concatenate([np.reshape(v, (v.shape[0] * v.shape[1], -1)) for v in samples.values()], axis=1)
+    unique = len(np.unique(flat, axis=0)) / flat.shape[0]
+    ess = np.asarray(stats["ess"])
+    return SMCCheck(
+        log_evidence=float(stats["log_evidence"]),
+        stages=int(ess.shape[0]),
+        resamples=int(np.asarray(stats["resampled"]).sum()),
+        final_ess=float(ess[-1]) if ess.size else float("nan"),
+        unique=float(unique),
+    )

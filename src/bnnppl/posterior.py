@@ -125,7 +125,8 @@ class Posterior:
 
         if not isinstance(self.method, _mcmc_methods()):
             raise ValueError(
-                f"method: PSIS-LOO needs an MCMC posterior (NUTS or HMC), got {type(self.method).__name__}."
+                f"method: PSIS-LOO needs an MCMC posterior (NUTS, HMC, Langevin, SGLD or SGHMC), "
+                f"got {type(self.method).__name__}."
             )
         return az.loo(self.to_arviz(function=False))
 
@@ -135,9 +136,9 @@ class Posterior:
 
 
 def _mcmc_methods() -> tuple[type, ...]:
-    from bnnppl.inference.methods import HMC, NUTS
+    from bnnppl.inference.methods import MCMC_METHODS
 
-    return (HMC, NUTS)
+    return MCMC_METHODS
 
 
 def compare(posteriors: Mapping[str, Posterior]) -> pd.DataFrame:
@@ -152,7 +153,9 @@ def compare(posteriors: Mapping[str, Posterior]) -> pd.DataFrame:
         raise ValueError(f"posteriors: compare needs at least two, got {len(posteriors)}.")
     for name, post in posteriors.items():
         if not isinstance(post, Posterior) or not isinstance(post.method, _mcmc_methods()):
-            raise ValueError(f"posteriors[{name!r}]: must be an MCMC Posterior (NUTS or HMC).")
+            raise ValueError(
+                    f"posteriors[{name!r}]: must be an MCMC Posterior (NUTS, HMC, Langevin, SGLD or SGHMC)."
+                )
     return az.compare({name: post.to_arviz(function=False) for name, post in posteriors.items()})
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from bnnppl import datasets, plots
 from bnnppl._html import save_html
 from bnnppl.config import RunConfig, dump_config
-from bnnppl.diagnostics import ESS_LIMIT, RHAT_LIMIT, Diagnostics, LossCheck
+from bnnppl.diagnostics import ESS_LIMIT, RHAT_LIMIT, UNIQUE_LIMIT, Diagnostics, LossCheck, SMCCheck
 from bnnppl.posterior import Posterior
 from bnnppl.predict import predict
 from bnnppl.run import METRICS, REPORT, load_data, open_run, read_check, read_config
@@ -101,10 +101,19 @@ def _row(cells: list[str], bad: bool = False) -> str:
     return f"<tr{style}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
-def _diagnostics_table(d: Diagnostics | LossCheck) -> str:
+def _diagnostics_table(d: Diagnostics | LossCheck | SMCCheck) -> str:
     """The convergence table: each row's status in words, problems highlighted."""
     head = "<h2>Diagnostics</h2><table><tr><th>check</th><th>value</th><th>status</th><th>meaning</th></tr>"
-    if isinstance(d, LossCheck):
+    if isinstance(d, SMCCheck):
+        checks = [
+            ("log-evidence", f"{d.log_evidence:.4g}", np.isfinite(d.log_evidence),
+             "estimate of log p(y | x): compare models on the same data with it"),
+            ("stages", f"{d.stages}", True, "reweighting stages from the prior to the posterior"),
+            ("resampled", f"{d.resamples}", True, "stages whose ESS fell below resample_ess"),
+            ("distinct final particles", f"{100 * d.unique:.1f} %", d.unique >= UNIQUE_LIMIT,
+             f"want >= {100 * UNIQUE_LIMIT:.0f} %; fewer: the particles collapsed onto a few points"),
+        ]  # fmt: skip
+    elif isinstance(d, LossCheck):
         checks = [
             ("final loss", f"{d.final:.4g}", np.isfinite(d.final), "mean of the last 10 % of steps"),
             ("loss change", f"{100 * d.change:.2f} %", d.change <= 0.01,

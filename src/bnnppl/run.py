@@ -54,7 +54,7 @@ import yaml
 from bnnppl import metrics
 from bnnppl._io import atomic_write, new_run_dir
 from bnnppl.config import ConfigError, Data, RunConfig, dump_config, read_csv
-from bnnppl.diagnostics import Diagnostics, LossCheck, loss_check
+from bnnppl.diagnostics import Diagnostics, LossCheck, SMCCheck, loss_check, smc_check
 from bnnppl.inference import fit
 from bnnppl.model import BNN
 from bnnppl.posterior import Posterior, load
@@ -72,12 +72,12 @@ REPORT = "report.html"
 
 class RunResult(NamedTuple):
     """What ``run`` made: the run folder, the fit's wall time, the metrics and the diagnostics
-    (``LossCheck`` for SVI, whose guide draws have no chains to compare)."""
+    (``LossCheck`` for SVI, whose guide draws have no chains to compare; ``SMCCheck`` for SMC)."""
 
     run_dir: Path
     seconds: float
     metrics: dict[str, dict[str, float]]
-    diagnostics: Diagnostics | LossCheck
+    diagnostics: Diagnostics | LossCheck | SMCCheck
 
 
 def prepare(config: RunConfig, base: Path | str = ".") -> tuple[BNN, Data]:
@@ -165,21 +165,24 @@ def score(posterior: Posterior, pred: Predictions, x: np.ndarray, y: np.ndarray)
     return out
 
 
-def check(posterior: Posterior) -> Diagnostics | LossCheck:
-    """The fit's convergence check: r-hat, ESS and divergences for MCMC, the loss curve for SVI."""
+def check(posterior: Posterior) -> Diagnostics | LossCheck | SMCCheck:
+    """The fit's convergence check: r-hat, ESS and divergences for MCMC (NUTS, HMC and the
+    Langevin samplers), the loss curve for SVI, the evidence and particle health for SMC."""
     if "loss" in posterior.stats:
         return loss_check(posterior.stats["loss"])
+    if "log_evidence" in posterior.stats:
+        return smc_check(dict(posterior.samples), dict(posterior.stats))
     return posterior.diagnostics()
 
 
-def _diagnostics_dict(d: Diagnostics | LossCheck) -> dict[str, Any]:
+def _diagnostics_dict(d: Diagnostics | LossCheck | SMCCheck) -> dict[str, Any]:
     return {**{k: _plain_number(v) for k, v in d._asdict().items()}, "warnings": d.warnings()}
 
 
-def read_check(run_dir: Path | str) -> Diagnostics | LossCheck:
+def read_check(run_dir: Path | str) -> Diagnostics | LossCheck | SMCCheck:
     """The convergence check a run folder's ``diagnostics.json`` holds (``None`` there is NaN)."""
     saved = json.loads((Path(run_dir) / DIAGNOSTICS).read_text())
-    kind = LossCheck if "final" in saved else Diagnostics
+    kind = LossCheck if "final" in saved else SMCCheck if "log_evidence" in saved else Diagnostics
     values = {k: (float("nan") if saved[k] is None else saved[k]) for k in kind._fields}
     return kind(**values)
 

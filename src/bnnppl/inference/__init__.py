@@ -17,11 +17,22 @@ import time
 from typing import Any
 
 from bnnppl._checks import allowed_list
-from bnnppl.inference.methods import HMC, METHODS, NUTS, SVI, Method, method_from_dict
+from bnnppl.inference.methods import (
+    HMC,
+    METHODS,
+    NUTS,
+    SGHMC,
+    SGLD,
+    SMC,
+    SVI,
+    Langevin,
+    Method,
+    method_from_dict,
+)
 from bnnppl.model import BNN
 from bnnppl.posterior import Posterior
 
-__all__ = ["HMC", "NUTS", "SVI", "Method", "fit", "method_from_dict"]
+__all__ = ["HMC", "NUTS", "SGHMC", "SGLD", "SMC", "SVI", "Langevin", "Method", "fit", "method_from_dict"]
 
 
 def _interactive() -> bool:
@@ -39,7 +50,8 @@ def fit(
 ) -> Posterior:
     """Fit ``bnn`` to ``x`` (``(n_points, n_features)``) and ``y`` (``(n_points,)``).
 
-    ``method``: ``NUTS()`` (default), ``HMC(...)`` or ``SVI(...)``. ``progress``: show a progress
+    ``method``: ``NUTS()`` (default), ``HMC(...)``, ``SVI(...)``, ``Langevin(...)`` (BAOAB),
+    ``SGLD(...)``, ``SGHMC(...)`` or ``SMC(...)``. ``progress``: show a progress
     bar (default: when stderr is a terminal and ``CI`` is unset). The same seed gives the same
     posterior.
     """
@@ -59,14 +71,7 @@ def fit(
         )
     progress = _interactive() if progress is None else progress
     start = time.perf_counter()
-    if isinstance(method, SVI):
-        from bnnppl.inference.svi import fit_svi
-
-        samples, stats, fixed = fit_svi(bnn, x, y, method, seed, progress)
-    else:
-        from bnnppl.inference.mcmc import fit_mcmc
-
-        samples, stats, fixed = fit_mcmc(bnn, x, y, method, seed, progress)
+    samples, stats, fixed = _runner(method)(bnn, x, y, method, seed, progress)
     return Posterior(
         bnn=bnn,
         method=method,
@@ -78,3 +83,23 @@ def fit(
         seed=seed,
         seconds=time.perf_counter() - start,
     )
+
+
+def _runner(method: Method):
+    """The function that fits ``method``: ``(bnn, x, y, method, seed, progress) -> (samples, stats,
+    fixed)``; imported on use so that plain NUTS never imports BlackJAX."""
+    if isinstance(method, SVI):
+        from bnnppl.inference.svi import fit_svi
+
+        return fit_svi
+    if isinstance(method, Langevin | SGLD | SGHMC):
+        from bnnppl.inference.langevin import fit_langevin
+
+        return fit_langevin
+    if isinstance(method, SMC):
+        from bnnppl.inference.smc import fit_smc
+
+        return fit_smc
+    from bnnppl.inference.mcmc import fit_mcmc
+
+    return fit_mcmc

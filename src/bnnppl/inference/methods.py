@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bnnppl._checks import check_choice, check_count, check_number, spec_error
-from bnnppl._specbase import Spec, from_tagged_dict
+from bnnppl._specbase import Spec, from_tagged_dict, set_field
 
 NUTS_INITS = ("map", "median", "prior", "svi", "uniform")
 GUIDES = ("delta", "low_rank", "normal")
@@ -198,8 +198,189 @@ class SVI(Spec):
         check_count("SVI.chunk", self.chunk)
 
 
-Method = NUTS | HMC | SVI
-METHODS: dict[str, type] = {"hmc": HMC, "nuts": NUTS, "svi": SVI}
+LANGEVIN_INITS = ("map", "prior", "uniform")
+SMC_SCHEDULES = ("data", "tempering")
+SMC_KERNELS = ("hmc", "langevin", "nuts")
+
+
+def _check_fraction(field: str, value: Any) -> float:
+    number = check_number(field, value)
+    if not 0 < number < 1:
+        raise spec_error(field, f"must be in (0, 1), got {value!r}.")
+    return number
+
+
+def _check_chain_run(owner: str, spec: Any) -> None:
+    """Fields shared by the Langevin-type samplers: chains, burn-in, kept draws, start."""
+    for name in ("chains", "samples", "thinning", "init_steps"):
+        check_count(f"{owner}.{name}", getattr(spec, name))
+    check_count(f"{owner}.burnin", spec.burnin, minimum=0)
+    for name in ("step_size", "temperature"):
+        set_field(spec, name, check_number(f"{owner}.{name}", getattr(spec, name), positive=True))
+    check_choice(f"{owner}.init", spec.init, LANGEVIN_INITS, "init strategy")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Langevin(Spec):
+    """Underdamped Langevin dynamics with the BAOAB integrator (Leimkuhler & Matthews), full batch.
+
+    Each chain runs ``burnin`` steps with ``burnin_friction`` and ``burnin_mass`` (high friction and
+    mass settle the chain quickly), then ``samples * thinning`` production steps with ``friction``
+    and ``mass``, keeping every ``thinning``-th position. ``temperature`` 1 targets the posterior;
+    other values target ``posterior ** (1 / temperature)`` ("cold" posteriors below 1). No
+    Metropolis correction: the draws carry an ``O(step_size**2)`` bias. ``init``: ``"map"``
+    (default, a MAP fit of ``init_steps`` Adam steps), ``"prior"`` or ``"uniform"``.
+
+    >>> Langevin(friction=-1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: Langevin.friction: must be > 0, got -1.0.
+    """
+
+    step_size: float = 1e-3
+    chains: int = 2
+    burnin: int = 2000
+    burnin_friction: float = 10.0
+    burnin_mass: float = 10.0
+    samples: int = 1000
+    thinning: int = 10
+    friction: float = 1.0
+    mass: float = 1.0
+    temperature: float = 1.0
+    init: str = "map"
+    init_steps: int = 2000
+
+    _tag: ClassVar[tuple[str, str]] = ("method", "langevin")
+
+    def __post_init__(self) -> None:
+        _check_chain_run("Langevin", self)
+        for name in ("burnin_friction", "burnin_mass", "friction", "mass"):
+            set_field(self, name, check_number(f"Langevin.{name}", getattr(self, name), positive=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SGLD(Spec):
+    """Stochastic-gradient Langevin dynamics (BlackJAX's ``sgld``) on minibatches of ``batch_size``.
+
+    Gradients of the log posterior are estimated from a minibatch each step (likelihood scaled by
+    ``n / batch_size``). ``burnin`` steps are dropped, then ``samples * thinning`` steps run,
+    keeping every ``thinning``-th. Starts from a MAP fit by default.
+
+    >>> SGLD(batch_size=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: SGLD.batch_size: must be >= 1, got 0.
+    """
+
+    step_size: float = 1e-4
+    batch_size: int = 32
+    chains: int = 2
+    burnin: int = 2000
+    samples: int = 1000
+    thinning: int = 10
+    temperature: float = 1.0
+    init: str = "map"
+    init_steps: int = 2000
+
+    _tag: ClassVar[tuple[str, str]] = ("method", "sgld")
+
+    def __post_init__(self) -> None:
+        _check_chain_run("SGLD", self)
+        check_count("SGLD.batch_size", self.batch_size)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SGHMC(Spec):
+    """Stochastic-gradient HMC (BlackJAX's ``sghmc``, Chen et al. 2014) on minibatches.
+
+    Like ``SGLD`` with momentum: ``num_integration_steps`` steps per draw, each on a fresh
+    minibatch, with friction ``friction`` (BlackJAX's ``alpha``).
+
+    >>> SGHMC(friction=0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: SGHMC.friction: must be > 0, got 0.0.
+    """
+
+    step_size: float = 1e-4
+    batch_size: int = 32
+    num_integration_steps: int = 10
+    friction: float = 0.01
+    chains: int = 2
+    burnin: int = 200
+    samples: int = 1000
+    thinning: int = 1
+    temperature: float = 1.0
+    init: str = "map"
+    init_steps: int = 2000
+
+    _tag: ClassVar[tuple[str, str]] = ("method", "sghmc")
+
+    def __post_init__(self) -> None:
+        _check_chain_run("SGHMC", self)
+        check_count("SGHMC.batch_size", self.batch_size)
+        check_count("SGHMC.num_integration_steps", self.num_integration_steps)
+        set_field(self, "friction", check_number("SGHMC.friction", self.friction, positive=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SMC(Spec):
+    """Sequential Monte Carlo from the prior to the posterior with ``particles`` particles.
+
+    - ``schedule="tempering"``: likelihood (geometric) tempering, ``prior * likelihood ** beta``
+      with ``beta`` from 0 to 1; each next ``beta`` is chosen adaptively so that the conditional
+      ESS of the reweighting is ``target_ess`` of the particles.
+    - ``schedule="data"``: data annealing, adding ``batch`` data points per stage.
+
+    After each reweighting the particles are resampled when their ESS falls below
+    ``resample_ess`` of ``particles``, then moved by ``mcmc_steps`` steps of ``kernel``
+    (``"hmc"`` with ``num_leapfrog`` steps, ``"nuts"`` or ``"langevin"``: MALA), whose step size
+    starts at ``step_size`` and is tuned between stages. The fit reports the log-evidence
+    estimate and the ESS and resampling history.
+
+    >>> SMC(resample_ess=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: SMC.resample_ess: must be in (0, 1), got 1.5.
+    """
+
+    schedule: str = "tempering"
+    particles: int = 1000
+    kernel: str = "hmc"
+    mcmc_steps: int = 10
+    step_size: float = 0.01
+    num_leapfrog: int = 10
+    resample_ess: float = 0.5
+    target_ess: float = 0.9
+    batch: int = 1
+    max_stages: int = 1000
+
+    _tag: ClassVar[tuple[str, str]] = ("method", "smc")
+
+    def __post_init__(self) -> None:
+        check_choice("SMC.schedule", self.schedule, SMC_SCHEDULES, "SMC schedule")
+        check_choice("SMC.kernel", self.kernel, SMC_KERNELS, "move kernel")
+        for name in ("particles", "mcmc_steps", "num_leapfrog", "batch", "max_stages"):
+            check_count(f"SMC.{name}", getattr(self, name))
+        if self.particles < 2:
+            raise spec_error("SMC.particles", f"must be >= 2, got {self.particles!r}.")
+        set_field(self, "step_size", check_number("SMC.step_size", self.step_size, positive=True))
+        for name in ("resample_ess", "target_ess"):
+            set_field(self, name, _check_fraction(f"SMC.{name}", getattr(self, name)))
+
+
+Method = NUTS | HMC | SVI | Langevin | SGLD | SGHMC | SMC
+METHODS: dict[str, type] = {
+    "hmc": HMC,
+    "langevin": Langevin,
+    "nuts": NUTS,
+    "sghmc": SGHMC,
+    "sgld": SGLD,
+    "smc": SMC,
+    "svi": SVI,
+}
+MCMC_METHODS: tuple[type, ...] = (HMC, NUTS, Langevin, SGLD, SGHMC)
+"""Methods whose draws are Markov chains: r-hat, ESS and PSIS-LOO apply."""
 
 
 def method_from_dict(data: Mapping[str, Any], path: str = "inference") -> Method:

@@ -35,6 +35,7 @@ STAT_NAMES = {
     "num_steps": "n_steps",
     "tree_depth": "tree_depth",
     "energy": "energy",
+    "log_density": "lp",
 }
 
 

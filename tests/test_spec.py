@@ -28,7 +28,7 @@ ACTS = "'elu', 'gelu', 'identity', 'relu', 'sigmoid', 'silu', 'softplus', 'tanh'
 LIKS = "'bernoulli', 'categorical', 'gaussian', 'heteroscedastic_gaussian', 'poisson', 'student_t'"
 LAYERS_2 = "'Dense_0', 'Dense_0.bias', 'Dense_0.kernel', 'Dense_1', 'Dense_1.bias', 'Dense_1.kernel'"
 MLP_KEYS = "'activation', 'bias', 'hidden', 'output_activation', 'outputs', 'type'"
-MODEL_KEYS = "'deterministic', 'layer_priors', 'likelihood', 'network', 'prior'"
+MODEL_KEYS = "'deterministic', 'latent', 'layer_priors', 'likelihood', 'network', 'prior'"
 HALF_ONLY = "(only 'inverse_gamma' and 'gamma_precision')"
 
 # --------------------------------------------------------------------------- round trips

@@ -7,7 +7,7 @@ Gaussian(noise=None, noise_prior=ScalePrior(family='half_cauchy', scale=1.0, con
 """
 
 from bnnppl._jaxconfig import enable_compilation_cache as _enable_compilation_cache
-from bnnppl.inference import HMC, NUTS, SVI, fit, method_from_dict
+from bnnppl.inference import HMC, NUTS, SGHMC, SGLD, SMC, SVI, Langevin, fit, method_from_dict
 from bnnppl.model import BNN
 from bnnppl.posterior import Posterior, compare, load
 from bnnppl.predict import Predictions, predict
@@ -17,6 +17,7 @@ from bnnppl.spec import (
     Categorical,
     Gaussian,
     HeteroscedasticGaussian,
+    LatentInput,
     ModelSpec,
     Poisson,
     Prior,
@@ -36,6 +37,7 @@ __all__ = [
     "Gaussian",
     "HMC",
     "HeteroscedasticGaussian",
+    "LatentInput",
     "MLP",
     "ModelSpec",
     "NUTS",
@@ -43,7 +45,11 @@ __all__ = [
     "Posterior",
     "Predictions",
     "Prior",
+    "SGHMC",
+    "SGLD",
+    "SMC",
     "SVI",
+    "Langevin",
     "ScalePrior",
     "StudentT",
     "__version__",

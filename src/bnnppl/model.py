@@ -7,17 +7,21 @@ handler works on it. Its sites (this module is the only place their names live):
 site                        kind         shape / meaning
 =========================== ============ ==================================================
 ``net.<param path>``        sample       each Bayesian parameter, e.g. ``net.Dense_0.kernel``
-                                         of shape ``(n_features, width)``
+                                         of shape ``(n_features, width)`` (``n_features + 1``
+                                         with a latent input)
 ``prior_scale.<layer>``     sample       ``()``: a layer's learned prior scale (hierarchical)
 ``net$params``              param        the deterministic layers' point estimates (NumPyro's
                                          name for a module's parameters)
-``f``                       deterministic ``(n_points, n_outputs)``: the network output
 ``sigma``                   sample       ``()``: the noise scale, when the likelihood learns it
 ``data``                    plate        ``n_points``
+``z``                       sample       ``(n_points,)``: the latent input, inside ``data``
+                                         (only with ``ModelSpec(latent=LatentInput())``)
+``f``                       deterministic ``(n_points, n_outputs)``: the network output
 ``obs``                     sample       ``(n_points,)``: the targets (observed when ``y`` given)
 =========================== ============ ==================================================
 
 Names use dots, not NumPyro's usual ``net/...``: ArviZ (xarray) forbids ``/`` in variable names.
+With minibatches (``subsample_size``) ``z``, ``f`` and ``obs`` have ``subsample_size`` rows.
 
 >>> import jax, numpy as np
 >>> from numpyro import handlers
@@ -30,6 +34,16 @@ Names use dots, not NumPyro's usual ``net/...``: ArviZ (xarray) forbids ``/`` in
 ... # doctest: +NORMALIZE_WHITESPACE
 {'net.Dense_0.bias': (10,), 'net.Dense_0.kernel': (1, 10), 'net.Dense_1.bias': (1,),
  'net.Dense_1.kernel': (10, 1), 'sigma': (), 'data': (40,), 'f': (40, 1), 'obs': (40,)}
+
+A latent input ``z_n ~ Normal(0, variance)`` per point (BNN+LV) is one more input column:
+
+>>> from bnnppl.spec import LatentInput
+>>> lv = BNN(ModelSpec(network=MLP(hidden=(10,)), latent=LatentInput(variance=1.0)))
+>>> trace = handlers.trace(handlers.seed(lv.model, jax.random.key(0))).get_trace(x, y)
+>>> trace["z"]["value"].shape, [f.name for f in trace["z"]["cond_indep_stack"]]
+((40,), ['data'])
+>>> trace["net.Dense_0.kernel"]["value"].shape, lv.param_shapes(n_features=1)["Dense_0.kernel"]
+((2, 10), (2, 10))
 """
 
 from __future__ import annotations
@@ -38,6 +52,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 from flax import linen, nnx
@@ -65,6 +80,7 @@ SIGMA = "sigma"
 OBS = "obs"
 DATA_PLATE = "data"
 PRIOR_SCALE = "prior_scale"
+LATENT = "z"
 
 PriorForm = dist.Distribution | Mapping[str, dist.Distribution] | Callable[[str, tuple], Any]
 
@@ -87,6 +103,18 @@ class _dotted_sites(Messenger):
             msg["name"] = param_site(msg["name"][len(NET) + 1 :])
 
 
+def with_latent(x: Any, z: Any) -> jax.Array:
+    """The network's input for a latent model: ``x`` ``(..., n, n_features)`` with ``z``
+    ``(..., n)`` appended as the last column, broadcast over leading axes: ``(..., n, n_features + 1)``.
+
+    >>> with_latent(jnp.zeros((3, 2)), jnp.ones(3)).tolist()
+    [[0.0, 0.0, 1.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]
+    """
+    z = jnp.asarray(z)[..., None]
+    x = jnp.broadcast_to(x, (*z.shape[:-2], *jnp.shape(x)))
+    return jnp.concatenate([x, z.astype(x.dtype)], axis=-1)
+
+
 def _is_traced(*values: Any) -> bool:
     return any(isinstance(v, jax.core.Tracer) for v in values)
 
@@ -95,8 +123,9 @@ class BNN:
     """A Bayesian neural network: ``BNN(spec)`` or ``BNN.from_module(module, prior=, likelihood=)``.
 
     Attributes: ``spec`` (the ``ModelSpec``, or ``None`` for a user module), ``module`` (the flax
-    module), ``prior``, ``likelihood``, ``layer_priors`` and ``deterministic``. Nothing here
-    changes after construction; fits return values and keep nothing on the ``BNN``.
+    module), ``prior``, ``likelihood``, ``layer_priors``, ``deterministic`` and ``latent`` (the
+    ``LatentInput``, or ``None``). Nothing here changes after construction; fits return values and
+    keep nothing on the ``BNN``.
     """
 
     __slots__ = (
@@ -106,6 +135,7 @@ class BNN:
         "likelihood",
         "layer_priors",
         "deterministic",
+        "latent",
         "_shapes",
         "_compiled",
     )
@@ -123,6 +153,7 @@ class BNN:
             likelihood=spec.likelihood,
             layer_priors=spec.layer_priors,
             deterministic=spec.deterministic,
+            latent=spec.latent,
         )
 
     @classmethod
@@ -140,7 +171,8 @@ class BNN:
         ``prior`` is a ``Prior`` spec, or one of NumPyro's forms used as they are: a distribution,
         a dict keyed by parameter path (parameters left out stay point estimates), or a callable
         ``(path, shape) -> distribution``. ``layer_priors`` and ``deterministic`` need a ``Prior``.
-        The module must map ``(n_points, n_features)`` to ``(n_points, n_outputs)``.
+        The module must map ``(n_points, n_features)`` to ``(n_points, n_outputs)``. A latent
+        input (``ModelSpec.latent``) needs a ``ModelSpec``: user modules have none.
 
         >>> from flax import linen
         >>> from bnnppl.spec import Bernoulli
@@ -178,6 +210,7 @@ class BNN:
             likelihood=likelihood,
             layer_priors=as_layer_priors(layer_priors or {}, "layer_priors"),
             deterministic=deterministic,
+            latent=None,
         )
         if networks.is_nnx(module):  # shapes are known now: check the layer choices early
             self._check_layers(networks.param_shapes(module))
@@ -198,10 +231,22 @@ class BNN:
 
     # ------------------------------------------------------------------ shapes and checks
 
+    def input_width(self, n_features: int) -> int:
+        """Columns the network reads for ``x`` with ``n_features`` columns: one more with a latent input.
+
+        >>> from bnnppl.spec import LatentInput
+        >>> BNN(ModelSpec(latent=LatentInput())).input_width(n_features=3)
+        4
+        """
+        return n_features + (1 if self.latent is not None else 0)
+
     def param_shapes(self, n_features: int) -> dict[str, tuple[int, ...]]:
-        """Parameter path -> shape for inputs with ``n_features`` columns (computed once, abstractly)."""
+        """Parameter path -> shape for ``x`` with ``n_features`` columns (computed once, abstractly).
+
+        With a latent input the first kernel has ``n_features + 1`` rows (``input_width``).
+        """
         if n_features not in self._shapes:
-            shapes = networks.param_shapes(self.module, n_features)
+            shapes = networks.param_shapes(self.module, self.input_width(n_features))
             if self.spec is None:
                 self._check_layers(shapes)
                 self._check_outputs(n_features)
@@ -258,7 +303,7 @@ class BNN:
         """
         if not fixed:
             return {}
-        template = networks.param_tree(self.module, n_features)
+        template = networks.param_tree(self.module, self.input_width(n_features))
         return {NET_PARAMS: networks.fill_tree(template, dict(fixed))}
 
     # ------------------------------------------------------------------ the NumPyro model
@@ -277,7 +322,9 @@ class BNN:
     def network(self, x: Any) -> Callable[[Any], Any]:
         """Inside a model: sample the network's parameters and return the network as a function.
 
-        Use it to build your own model around the network (a latent input, another likelihood):
+        ``x`` has ``n_features`` columns; the function takes the network's input, which for a
+        latent model is ``with_latent(x, z)`` (``n_features + 1`` columns), else ``x`` itself.
+        Use it to build your own model around the network (another likelihood, say):
 
         >>> import jax, numpy as np
         >>> from numpyro import handlers
@@ -293,7 +340,8 @@ class BNN:
         with _dotted_sites():
             if networks.is_nnx(self.module):
                 return random_nnx_module(NET, self.module, form)
-            return random_flax_module(NET, self.module, form, input_shape=(1, x.shape[-1]))
+            width = self.input_width(x.shape[-1])
+            return random_flax_module(NET, self.module, form, input_shape=(1, width))
 
     def model(self, x: Any, y: Any = None, *, subsample_size: int | None = None) -> None:
         """The NumPyro model: ``x`` of shape ``(n_points, n_features)``, ``y`` of shape ``(n_points,)``.
@@ -301,7 +349,8 @@ class BNN:
         Concrete inputs are checked first (``check_data``); traced inputs are used as they are.
         With ``subsample_size`` (minibatch SVI) each call draws that many rows of ``x`` and ``y``
         together and the ``data`` plate scales the likelihood by ``n_points / subsample_size``;
-        ``f`` then has ``subsample_size`` rows.
+        ``f`` then has ``subsample_size`` rows. A latent model samples ``z`` (one value per row,
+        inside ``data``) and feeds ``with_latent(x, z)`` to the network.
         """
         if not _is_traced(x, y):
             x, y = self.check_data(x, y)
@@ -314,5 +363,9 @@ class BNN:
             if subsample_size is not None:
                 x = x[rows]
                 y = None if y is None else y[rows]
-            f = numpyro.deterministic(F, net(x))
+            inputs = x
+            if self.latent is not None:
+                z = numpyro.sample(LATENT, dist.Normal(0.0, self.latent.variance**0.5))
+                inputs = with_latent(x, z)
+            f = numpyro.deterministic(F, net(inputs))
             numpyro.sample(OBS, likelihoods.distribution(self.likelihood, f, sigma), obs=y)

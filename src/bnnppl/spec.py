@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from bnnppl._checks import allowed_list, check_choice, check_count, did_you_mean, spec_error
+from bnnppl._checks import allowed_list, check_choice, check_count, check_number, did_you_mean, spec_error
 from bnnppl._specbase import Spec, rebased, set_field
 from bnnppl.likelihood_specs import (
     BERNOULLI_LINKS,
@@ -60,6 +60,7 @@ __all__ = [
     "Gaussian",
     "HeteroscedasticGaussian",
     "Likelihood",
+    "LatentInput",
     "LikelihoodSpec",
     "ModelSpec",
     "Poisson",
@@ -162,6 +163,36 @@ class MLP(Spec):
         return tuple(f"{layer}.{leaf}" for layer in self.layer_names for leaf in leaves)
 
 
+# --------------------------------------------------------------------------- latent input
+
+
+@dataclass(frozen=True, kw_only=True)
+class LatentInput(Spec):
+    """A latent input per data point (BNN+LV, Depeweg et al. 2018): ``z_n ~ Normal(0, variance)``
+    joins ``x_n`` as one more input column of the network.
+
+    The network then sees ``n_features + 1`` inputs; a noise that is not Gaussian, or not the same
+    everywhere (heteroscedastic, bimodal), can be expressed through ``z``. Fit it with
+    ``SVI(elbo="alpha")``; prediction draws ``z`` from this prior.
+
+    >>> LatentInput(variance=0.5).to_dict()
+    {'variance': 0.5}
+    >>> LatentInput(variance=-1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: LatentInput.variance: must be > 0, got -1.0.
+    """
+
+    variance: float = 1.0
+
+    def __post_init__(self) -> None:
+        set_field(self, "variance", check_number("LatentInput.variance", self.variance, positive=True))
+
+
+def _as_latent(value: Any, path: str) -> LatentInput:
+    return value if isinstance(value, LatentInput) else LatentInput.from_dict(value, path)
+
+
 # --------------------------------------------------------------------------- layer choices
 
 
@@ -228,6 +259,7 @@ class ModelSpec(Spec):
     ``layer_priors`` maps a layer name (``"Dense_1"``) or a parameter path (``"Dense_1.bias"``)
     to a ``Prior`` that replaces ``prior`` there (the most specific key wins).
     ``deterministic`` names layers that are point estimates (``numpyro.param``), not random.
+    ``latent``: a ``LatentInput`` makes it a BNN with a latent input per point (site ``z``).
 
     >>> spec = ModelSpec(network=MLP(hidden=(8,)), likelihood=Categorical(classes=3),
     ...                  deterministic=("Dense_0",))
@@ -240,6 +272,7 @@ class ModelSpec(Spec):
     likelihood: Likelihood = field(default_factory=Gaussian)
     layer_priors: tuple[tuple[str, Prior], ...] = ()
     deterministic: tuple[str, ...] = ()
+    latent: LatentInput | None = None
 
     _nested: ClassVar[dict[str, Any]] = {
         "network": lambda v, p: v if isinstance(v, MLP) else MLP.from_dict(v, p),
@@ -247,6 +280,7 @@ class ModelSpec(Spec):
         "likelihood": as_likelihood,
         "layer_priors": as_layer_priors,
         "deterministic": _names,
+        "latent": _as_latent,
     }
 
     def __post_init__(self) -> None:
@@ -261,6 +295,10 @@ class ModelSpec(Spec):
                 )
         set_field(self, "layer_priors", as_layer_priors(self.layer_priors, "ModelSpec.layer_priors"))
         set_field(self, "deterministic", _names(self.deterministic, "ModelSpec.deterministic"))
+        if self.latent is not None and not isinstance(self.latent, LatentInput):
+            raise spec_error(
+                "ModelSpec.latent", f"must be a LatentInput spec or None, got {self.latent!r}.", TypeError
+            )
         net, lik = self.network, self.likelihood
         if net.outputs is not None and net.outputs != lik.n_outputs:
             raise spec_error(

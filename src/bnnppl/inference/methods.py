@@ -24,7 +24,8 @@ from bnnppl._specbase import Spec, from_tagged_dict, set_field
 NUTS_INITS = ("map", "median", "prior", "svi", "uniform")
 GUIDES = ("delta", "low_rank", "normal")
 SCHEDULES = ("constant", "cosine")
-ELBOS = ("mean_field", "renyi", "trace")
+POINT_LAYERS = ("joint", "pretrained")
+ELBOS = ("alpha", "mean_field", "renyi", "trace")
 # optax optimizers that take a learning rate as their first argument
 OPTIMIZERS = (
     "adabelief",
@@ -137,12 +138,19 @@ class SVI(Spec):
       ``schedule="cosine"`` decays the rate to 1 % of ``learning_rate`` over ``steps``: the
       final parameters then settle instead of jittering by about ``learning_rate``.
     - ``elbo``: ``"trace"`` (``Trace_ELBO``), ``"mean_field"`` (``TraceMeanField_ELBO``, analytic
-      KL where it can) or ``"renyi"`` (``RenyiELBO`` of order ``alpha``, ``alpha != 1``);
-      ``num_particles`` samples per gradient step.
+      KL where it can), ``"renyi"`` (``RenyiELBO`` of order ``alpha``, default 0, ``alpha != 1``;
+      no minibatches) or ``"alpha"`` (``bnnppl.inference.alpha.AlphaELBO``: black-box alpha per
+      data point, of order ``alpha``, default 0.5, ``alpha != 0``; works with minibatches and
+      is how a latent-input BNN is trained); ``num_particles`` samples per gradient step
+      (``"alpha"`` needs at least 2: with one it is the ordinary ELBO).
     - ``subsample_size``: minibatch SVI; each step draws this many rows of ``x`` and ``y``
       together and scales the likelihood by ``n / subsample_size``.
     - ``draws``: posterior draws taken from the fitted guide; ``chunk``: steps per compiled
       chunk (the progress bar updates once per chunk).
+    - ``point_layers``: how a partially stochastic model's deterministic layers are set:
+      ``"joint"`` (learnt with the guide, maximising the same objective) or ``"pretrained"``
+      (a MAP fit of the whole network, ``pretrain_steps`` Adam steps, then frozen while the
+      Bayesian layers are fitted). MCMC methods always use the pretrained, frozen values.
 
     >>> SVI(guide="low_rank", rank=5).rank
     5
@@ -162,6 +170,8 @@ class SVI(Spec):
     subsample_size: int | None = None
     draws: int = 1000
     chunk: int = 500
+    point_layers: str = "joint"
+    pretrain_steps: int = 2000
 
     _tag: ClassVar[tuple[str, str]] = ("method", "svi")
 
@@ -176,26 +186,48 @@ class SVI(Spec):
             object.__setattr__(self, "clip", check_number("SVI.clip", self.clip, positive=True))
         check_choice("SVI.elbo", self.elbo, ELBOS, "ELBO")
         check_count("SVI.num_particles", self.num_particles)
-        if self.elbo == "renyi":
-            alpha = 0.0 if self.alpha is None else check_number("SVI.alpha", self.alpha)
-            if alpha == 1:
+        if self.elbo in ("renyi", "alpha"):
+            default = 0.0 if self.elbo == "renyi" else 0.5
+            alpha = default if self.alpha is None else check_number("SVI.alpha", self.alpha)
+            if self.elbo == "renyi" and alpha == 1:
                 raise spec_error(
                     "SVI.alpha",
                     "must differ from 1 (alpha = 1 is the ordinary ELBO: use elbo='trace'), "
                     f"got {self.alpha!r}.",
                 )
+            if self.elbo == "alpha" and alpha == 0:
+                raise spec_error(
+                    "SVI.alpha",
+                    "must differ from 0 for elbo='alpha' (alpha -> 0 is the ordinary ELBO: use "
+                    f"elbo='trace'), got {self.alpha!r}.",
+                )
             object.__setattr__(self, "alpha", alpha)
         elif self.alpha is not None:
-            raise spec_error("SVI.alpha", f"is only used by elbo='renyi', got {self.alpha!r}.")
+            raise spec_error("SVI.alpha", f"is only used by elbo='renyi' or 'alpha', got {self.alpha!r}.")
         object.__setattr__(self, "init_scale", check_number("SVI.init_scale", self.init_scale, positive=True))
         if self.rank is not None:
             if self.guide != "low_rank":
                 raise spec_error("SVI.rank", f"is only used by guide='low_rank', got {self.rank!r}.")
             check_count("SVI.rank", self.rank)
+        if self.elbo == "alpha" and self.num_particles < 2:
+            raise spec_error(
+                "SVI.num_particles",
+                f"elbo='alpha' with {self.num_particles} particle is the ordinary ELBO; use at least 2 "
+                "(e.g. 10), or elbo='trace'.",
+            )
         if self.subsample_size is not None:
             check_count("SVI.subsample_size", self.subsample_size)
+            if self.elbo == "renyi":
+                raise spec_error(
+                    "SVI.subsample_size",
+                    "elbo='renyi' cannot use minibatches (NumPyro's RenyiELBO needs every site in the "
+                    f"subsampled data plate, and the weights are outside it), got {self.subsample_size!r}; "
+                    "use elbo='alpha' (black-box alpha per data point) or drop subsample_size.",
+                )
         check_count("SVI.draws", self.draws)
         check_count("SVI.chunk", self.chunk)
+        check_choice("SVI.point_layers", self.point_layers, POINT_LAYERS, "point-layer strategy")
+        check_count("SVI.pretrain_steps", self.pretrain_steps)
 
 
 LANGEVIN_INITS = ("map", "prior", "uniform")
@@ -224,12 +256,17 @@ def _check_chain_run(owner: str, spec: Any) -> None:
 class Langevin(Spec):
     """Underdamped Langevin dynamics with the BAOAB integrator (Leimkuhler & Matthews), full batch.
 
-    Each chain runs ``burnin`` steps with ``burnin_friction`` and ``burnin_mass`` (high friction and
-    mass settle the chain quickly), then ``samples * thinning`` production steps with ``friction``
-    and ``mass``, keeping every ``thinning``-th position. ``temperature`` 1 targets the posterior;
-    other values target ``posterior ** (1 / temperature)`` ("cold" posteriors below 1). No
-    Metropolis correction: the draws carry an ``O(step_size**2)`` bias. ``init``: ``"map"``
-    (default, a MAP fit of ``init_steps`` Adam steps), ``"prior"`` or ``"uniform"``.
+    Each chain runs ``burnin`` steps with ``burnin_friction`` and ``burnin_mass`` (a high friction
+    damps the energy a chain starts with), then ``samples * thinning`` production steps with
+    ``friction`` and ``mass``, keeping every ``thinning``-th position. A heavy burn-in mass slows
+    the way from a MAP start to the typical set (measured on the Langevin curve: mass 10 had not
+    arrived after 5000 steps, mass 1 took about 500), so ``burnin_mass`` defaults to 1. The step
+    must stay below about ``1 / sqrt(largest Hessian eigenvalue)`` of the log posterior: the
+    ``kinetic_temperature`` statistic near ``temperature`` says it does. ``temperature`` 1
+    targets the posterior; other values target ``posterior ** (1 / temperature)`` ("cold"
+    posteriors below 1). No Metropolis correction: the draws carry an ``O(step_size**2)`` bias.
+    ``init``: ``"map"`` (default, a MAP fit of ``init_steps`` Adam steps), ``"prior"`` or
+    ``"uniform"``.
 
     >>> Langevin(friction=-1.0)
     Traceback (most recent call last):
@@ -237,13 +274,13 @@ class Langevin(Spec):
     ValueError: Langevin.friction: must be > 0, got -1.0.
     """
 
-    step_size: float = 1e-3
+    step_size: float = 5e-3
     chains: int = 2
     burnin: int = 2000
     burnin_friction: float = 10.0
-    burnin_mass: float = 10.0
+    burnin_mass: float = 1.0
     samples: int = 1000
-    thinning: int = 10
+    thinning: int = 50
     friction: float = 1.0
     mass: float = 1.0
     temperature: float = 1.0
@@ -260,11 +297,13 @@ class Langevin(Spec):
 
 @dataclass(frozen=True, kw_only=True)
 class SGLD(Spec):
-    """Stochastic-gradient Langevin dynamics (BlackJAX's ``sgld``) on minibatches of ``batch_size``.
+    """Stochastic-gradient Langevin dynamics (BlackJAX's ``sgld``) on minibatches of ``batch_size``
+    rows (default: 32, or all rows when there are fewer).
 
     Gradients of the log posterior are estimated from a minibatch each step (likelihood scaled by
     ``n / batch_size``). ``burnin`` steps are dropped, then ``samples * thinning`` steps run,
-    keeping every ``thinning``-th. Starts from a MAP fit by default.
+    keeping every ``thinning``-th. Starts from a MAP fit by default. No Metropolis correction:
+    the draws carry an ``O(step_size)`` bias, so small steps and long runs are the rule.
 
     >>> SGLD(batch_size=0)
     Traceback (most recent call last):
@@ -273,7 +312,7 @@ class SGLD(Spec):
     """
 
     step_size: float = 1e-4
-    batch_size: int = 32
+    batch_size: int | None = None
     chains: int = 2
     burnin: int = 2000
     samples: int = 1000
@@ -286,15 +325,20 @@ class SGLD(Spec):
 
     def __post_init__(self) -> None:
         _check_chain_run("SGLD", self)
-        check_count("SGLD.batch_size", self.batch_size)
+        if self.batch_size is not None:
+            check_count("SGLD.batch_size", self.batch_size)
 
 
 @dataclass(frozen=True, kw_only=True)
 class SGHMC(Spec):
     """Stochastic-gradient HMC (BlackJAX's ``sghmc``, Chen et al. 2014) on minibatches.
 
-    Like ``SGLD`` with momentum: ``num_integration_steps`` steps per draw, each on a fresh
-    minibatch, with friction ``friction`` (BlackJAX's ``alpha``).
+    Like ``SGLD`` with momentum: ``num_integration_steps`` steps per draw on one minibatch
+    (BlackJAX draws fresh momenta for each draw), with friction ``friction`` (BlackJAX's
+    ``alpha``). BlackJAX integrates with explicit Euler steps (the gradient at the old position),
+    which is biased unless ``step_size`` times the posterior's curvature is small next to
+    ``friction``. The defaults (a trajectory of ``1000 * 2e-4`` time units per draw) were the
+    ones that mixed on the sine regression; short trajectories barely move.
 
     >>> SGHMC(friction=0.0)
     Traceback (most recent call last):
@@ -302,10 +346,10 @@ class SGHMC(Spec):
     ValueError: SGHMC.friction: must be > 0, got 0.0.
     """
 
-    step_size: float = 1e-4
-    batch_size: int = 32
-    num_integration_steps: int = 10
-    friction: float = 0.01
+    step_size: float = 2e-4
+    batch_size: int | None = None
+    num_integration_steps: int = 1000
+    friction: float = 5.0
     chains: int = 2
     burnin: int = 200
     samples: int = 1000
@@ -318,7 +362,8 @@ class SGHMC(Spec):
 
     def __post_init__(self) -> None:
         _check_chain_run("SGHMC", self)
-        check_count("SGHMC.batch_size", self.batch_size)
+        if self.batch_size is not None:
+            check_count("SGHMC.batch_size", self.batch_size)
         check_count("SGHMC.num_integration_steps", self.num_integration_steps)
         set_field(self, "friction", check_number("SGHMC.friction", self.friction, positive=True))
 

@@ -9,12 +9,14 @@ import jax
 import numpy as np
 import numpyro
 import optax
+from numpyro import handlers
 from numpyro.contrib.module import ParamShape
 from numpyro.distributions import biject_to, constraints
 from numpyro.infer import Predictive, RenyiELBO, Trace_ELBO, TraceMeanField_ELBO
 from numpyro.infer.autoguide import AutoDelta, AutoLowRankMultivariateNormal, AutoNormal
 from tqdm.auto import tqdm
 
+from bnnppl.inference.alpha import AlphaELBO
 from bnnppl.inference.methods import SVI
 from bnnppl.model import BNN, NET_PARAMS
 from bnnppl.networks import flatten
@@ -38,6 +40,9 @@ def make_optimizer(method: SVI) -> optax.GradientTransformation:
 
 
 def make_elbo(method: SVI) -> Any:
+    """The NumPyro objective ``method.elbo`` names (``"alpha"``: bnnppl's ``AlphaELBO``)."""
+    if method.elbo == "alpha":
+        return AlphaELBO(alpha=method.alpha, num_particles=method.num_particles)
     if method.elbo == "renyi":
         return RenyiELBO(alpha=method.alpha, num_particles=method.num_particles)
     if method.elbo == "mean_field":
@@ -183,12 +188,22 @@ def run_steps(
 
 
 def run_svi(
-    bnn: BNN, x: np.ndarray, y: np.ndarray, method: SVI, key: jax.Array, progress: bool
+    bnn: BNN,
+    x: np.ndarray,
+    y: np.ndarray,
+    method: SVI,
+    key: jax.Array,
+    progress: bool,
+    fixed: dict | None = None,
 ) -> tuple[Any, dict, np.ndarray]:
-    """Fit the guide; returns ``(guide, params, losses)``."""
+    """Fit the guide; returns ``(guide, params, losses)``. With ``fixed`` (parameter path ->
+    value) the deterministic layers are set to it and hidden from SVI, so they stay fixed."""
     model = bnn.model
     if method.subsample_size is not None:
         model = functools.partial(bnn.model, subsample_size=method.subsample_size)
+    if fixed:
+        model = handlers.substitute(model, data=bnn.fixed_substitutions(fixed, x.shape[1]))
+        model = handlers.block(model, hide=[NET_PARAMS])
 
     def make() -> tuple[Any, numpyro.infer.SVI]:
         guide = make_guide(method, model)
@@ -204,14 +219,19 @@ def fit_svi(
 ) -> tuple[dict, dict, dict]:
     """``(samples, stats, fixed)``: guide draws as one chain, the losses, deterministic layers."""
     key_fit, key_draw = jax.random.split(jax.random.key(seed))
-    guide, params, losses = run_svi(bnn, x, y, method, key_fit, progress)
+    pretrained = None
+    if method.point_layers == "pretrained" and bnn.point_paths(x.shape[1]):
+        key_pre, key_fit = jax.random.split(key_fit)
+        _, pretrained = point_fit(bnn, x, y, "delta", method.pretrain_steps, key_pre)
+    guide, params, losses = run_svi(bnn, x, y, method, key_fit, progress, fixed=pretrained)
+    fixed = pretrained if pretrained is not None else fixed_values(params)
     names = latent_sites(guide)
     if isinstance(guide, AutoNormal):
         draws = normal_draws(guide, params, key_draw, method.draws)
     else:
         draws = Predictive(guide, params=params, num_samples=method.draws, return_sites=names)(key_draw, x, y)
     samples = {k: np.asarray(draws[k])[None] for k in names}
-    return samples, {"loss": losses}, fixed_values(params)
+    return samples, {"loss": losses}, fixed
 
 
 def normal_draws(guide: AutoNormal, params: dict, key: jax.Array, draws: int) -> dict[str, np.ndarray]:

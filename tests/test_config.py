@@ -28,8 +28,9 @@ def write(tmp_path, data, name="c.yaml"):
 
 def test_there_is_one_config_per_seed_experiment():
     assert [p.stem for p in CONFIGS] == [
-        "box_hmc", "heteroscedastic", "langevin_curve", "moons_advi", "moons_minibatch_advi",
-        "sine_nuts", "sine_svi", "spiral_svi",
+        "box_hmc", "heteroscedastic", "heteroscedastic_last_layer", "heteroscedastic_lv", "langevin_curve",
+        "moons_advi", "moons_minibatch_advi", "sine_last_layer_nuts", "sine_nuts", "sine_sgld",
+        "sine_smc_data", "sine_smc_tempering", "sine_svi", "spiral_svi",
     ]  # fmt: skip
 
 
@@ -45,7 +46,7 @@ def test_every_shipped_config_round_trips_and_loads_its_data(path, tmp_path):
 
 def test_seed_experiments_use_the_methods_they_name():
     by_name = {p.stem: load_config(p) for p in CONFIGS}
-    assert by_name["sine_nuts"].inference == NUTS(chains=2, warmup=1000, samples=1000, target_accept=0.95)
+    assert by_name["sine_nuts"].inference == NUTS(chains=2, warmup=1000, samples=1000, target_accept=0.99)
     assert isinstance(by_name["sine_svi"].inference, SVI)
     hmc = by_name["box_hmc"].inference
     assert (hmc.step_size, hmc.num_steps) == (0.05, 4)

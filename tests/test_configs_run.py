@@ -1,7 +1,8 @@
 """Every shipped config runs end to end through ``bnnppl run`` (inference shrunk to a few steps).
 
-Reports are built for the configs whose task and likelihood ``test_report.py`` does not cover
-(three classes, heteroscedastic noise, two hidden layers); the others skip it to save time."""
+Reports are built for the configs whose task, likelihood or method ``test_report.py`` does not
+cover (three classes, heteroscedastic noise, two hidden layers, a latent input, SMC's history);
+the others skip it to save time."""
 
 import json
 from pathlib import Path
@@ -22,7 +23,7 @@ SHRINK = {
     "sghmc": ["inference.burnin=20", "inference.samples=20", "inference.init_steps=50"],
     "smc": ["inference.particles=50", "inference.mcmc_steps=2", "inference.num_leapfrog=3"],
 }
-REPORTED = {"spiral_svi", "heteroscedastic", "langevin_curve"}
+REPORTED = {"spiral_svi", "heteroscedastic", "langevin_curve", "heteroscedastic_lv", "sine_smc_data"}
 
 
 @pytest.mark.slow
@@ -40,5 +41,7 @@ def test_config_runs_end_to_end_with_a_report(path, tmp_path, capsys):
     if path.stem in REPORTED:
         page = (run / "report.html").read_text(encoding="utf-8")
         assert "<h2>Calibration" in page and "<h2>Inference</h2>" in page
+        if method == "smc":
+            assert "SMC: effective sample size" in page and "distinct final particles" in page
     else:
         assert not (run / "report.html").exists()

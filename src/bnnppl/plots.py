@@ -15,6 +15,7 @@ builder                     shows
 ``trace``, ``rank``,        one variable's draws per chain
 ``densities``
 ``loss``                    the SVI loss per step (log axis)
+``smc_history``             an SMC fit's ESS per stage and its tempering / data path
 ``calibration``             reliability diagram (classes) or interval coverage (regression)
 ``draws_animation``         a ``HoloMap`` over draws: each draw's curve or decision surface
 =========================== ===================================================================
@@ -717,6 +718,43 @@ def loss(posterior: Posterior) -> hv.Curve:
     values = np.where(finite, values, np.nan)
     curve = hv.Curve((np.arange(values.size), values), "step", hv.Dimension("loss", label=label))
     return _figure(_line(curve, BLUE, 1.5), "SVI loss", logy=True)
+
+
+def smc_history(posterior: Posterior) -> hv.Layout:
+    """An SMC fit's path from prior to posterior: the ESS after each reweighting (as a fraction of
+    the particles, with the resampling threshold and the stages that resampled marked), and the
+    tempering exponent ``beta`` or the number of data points included, per stage.
+
+    >>> import bnnppl as bp
+    >>> from bnnppl.datasets import sine_regression
+    >>> x, y = sine_regression(n=10)
+    >>> bnn = bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(3,)), likelihood=bp.Gaussian(noise=0.1)))
+    >>> post = bp.fit(bnn, x, y, bp.SMC(schedule="data", batch=5, particles=20, mcmc_steps=1))
+    >>> [_title(panel) for panel in smc_history(post)]
+    ['SMC: effective sample size', 'SMC: data points included']
+    """
+    posterior = _check_posterior(posterior)
+    if "log_evidence" not in posterior.stats:
+        raise ValueError(
+            f"posterior: has no SMC history to plot: it was fitted with {type(posterior.method).__name__}; "
+            "smc_history() needs a posterior fitted with SMC."
+        )
+    stats = posterior.stats
+    ess = np.asarray(stats["ess"], dtype=np.float64)
+    stage = np.arange(1, ess.size + 1)
+    resampled = np.asarray(stats["resampled"], dtype=bool)
+    threshold = posterior.method.resample_ess
+    curve = _line(hv.Curve((stage, ess), "stage", hv.Dimension("ess", label="ESS / particles")), BLUE)
+    marks = _dots(hv.Scatter((stage[resampled], ess[resampled]), "stage", "ess", label="resampled"), ORANGE)
+    line = _line(hv.HLine(threshold), BLACK, 1.0, dash=True)
+    panels = [_figure(curve * marks * line, "SMC: effective sample size", ylim=(0, 1.05))]
+    if "beta" in stats:
+        path = hv.Curve((stage, np.asarray(stats["beta"])), "stage", hv.Dimension("beta", label="beta"))
+        panels.append(_figure(_line(path, BLUE), "SMC: tempering exponent"))
+    else:
+        path = hv.Curve((stage, np.asarray(stats["data_points"])), "stage", "data points")
+        panels.append(_figure(_line(path, BLUE), "SMC: data points included"))
+    return _layout(panels, 2)
 
 
 def calibration(

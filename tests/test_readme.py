@@ -27,3 +27,19 @@ def test_readme_fit_block_runs(tmp_path, monkeypatch, capsys):
     assert namespace["pred"].mean.shape == (40,)
     assert (tmp_path / "runs" / "sine-fit" / "posterior.nc").is_file()
     assert "Diagnostics(max_rhat=" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_readme_research_samplers_block_runs(capsys):
+    heading = "## Samplers for research, latent inputs, partially stochastic nets"
+    block = re.search(re.escape(heading) + r"\n\n.*?```python\n(.*?)```", README, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["baoab"].samples["net.Dense_0.kernel"].shape == (2, 200, 1, 10)
+    assert namespace["sgld"].samples["sigma"].shape == (2, 200)
+    assert namespace["smc"].samples["sigma"].shape == (1, 200)
+    assert namespace["lv_post"].samples["z"].shape == (1, 200, 300)
+    assert sorted(namespace["nuts_last"].samples) == sorted(namespace["svi_last"].samples) == [
+        "net.Dense_1.bias", "net.Dense_1.kernel"]  # fmt: skip
+    evidence, beta = capsys.readouterr().out.split()[:2]
+    assert float(beta) == 1.0 and -100 < float(evidence) < 0

@@ -189,7 +189,7 @@ def test_more_chains_than_devices_run_sequentially_with_a_warning():
     [
         (lambda x, y: bp.fit("bnn", x, y), TypeError, "bnn: must be a bnnppl.BNN, got 'bnn'."),
         (lambda x, y: bp.fit(LINEAR, x, y, method="nuts"), TypeError,
-         "method: must be one of bnnppl's method configs ('HMC', 'NUTS', 'SVI'), got 'nuts'."),
+         "method: must be one of bnnppl's method configs ('HMC', 'Langevin', 'NUTS', 'SGHMC', 'SGLD', 'SMC', 'SVI'), got 'nuts'."),
         (lambda x, y: bp.fit(LINEAR, x, None), ValueError, "y: fit needs the targets; got None."),
         (lambda x, y: bp.fit(LINEAR, x, y, bp.SVI(subsample_size=31)), ValueError,
          "SVI.subsample_size: is 31 but the data have 30 rows; use at most that many."),

@@ -41,7 +41,8 @@ def test_chunking_does_not_change_the_summaries(regression):
     parts = bp.predict(regression, GRID, seed=0, chunk=7)  # 15 chunks, the last one padded
     for name in ("mean", "std", "epistemic", "aleatoric"):
         np.testing.assert_allclose(getattr(parts, name), getattr(whole, name), rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(parts.f, whole.f, rtol=1e-6, atol=1e-7)
+    # float32: XLA may pick other kernels for other batch shapes (a few ulps; seen 6e-7 on 0.7)
+    np.testing.assert_allclose(parts.f, whole.f, rtol=1e-5, atol=1e-6)
     assert parts.y.shape == whole.y.shape == (64, 101)
 
 

@@ -729,8 +729,8 @@ def smc_history(posterior: Posterior) -> hv.Layout:
     >>> from bnnppl.datasets import sine_regression
     >>> x, y = sine_regression(n=10)
     >>> bnn = bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(3,)), likelihood=bp.Gaussian(noise=0.1)))
-    >>> post = bp.fit(bnn, x, y, bp.SMC(schedule="data", batch=5, particles=20, mcmc_steps=1))
-    >>> [_title(panel) for panel in smc_history(post)]
+    >>> post = bp.fit(bnn, x, y, bp.SMC(schedule="data", batch=5, particles=20, mcmc_steps=1, num_leapfrog=3))
+    >>> [panel.opts.get("plot", backend="bokeh").kwargs["title"] for panel in smc_history(post)]
     ['SMC: effective sample size', 'SMC: data points included']
     """
     posterior = _check_posterior(posterior)

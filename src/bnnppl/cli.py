@@ -5,7 +5,9 @@
 - ``bnnppl validate CONFIG``: check the config and its data without fitting;
 - ``bnnppl report RUN``: rebuild a run folder's ``report.html``;
 - ``bnnppl predict RUN --input in.csv --output out.csv``: predict with a saved posterior;
-- ``bnnppl example``: fit the default example (see ``bnnppl.example``).
+- ``bnnppl example``: fit the default example (see ``bnnppl.example``);
+- ``bnnppl bench uci --data-dir DIR [--datasets ...] [--splits ...] [--method ...] [--config ...]``:
+  the UCI regression benchmark (see ``bnnppl.uci``), resuming from the splits already done.
 
 A user mistake (a missing file, malformed YAML, a bad field, a bad CSV) prints one line,
 ``bnnppl: error: ...``, and exits with code 2; nothing is written.
@@ -69,7 +71,28 @@ def _parser() -> argparse.ArgumentParser:
     pred.add_argument("--output", required=True, help="CSV to write (refuses to replace a file)")
     pred.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
     pred.add_argument("--seed", type=int, default=0, help="random seed for the predictive draws")
+    _bench_parser(commands)
     return parser
+
+
+def _bench_parser(commands) -> None:
+    bench = commands.add_parser("bench", help="run a benchmark protocol (uci)")
+    kinds = bench.add_subparsers(dest="benchmark", required=True)
+    uci = kinds.add_parser(
+        "uci",
+        help="the UCI regression benchmark (PBP splits) beside the published tables",
+        description="Fit each split of the UCI regression data sets, write one JSON file per split "
+        "(a rerun skips the splits already done) and results.json / results.md beside PUBLISHED.md.",
+    )
+    uci.add_argument("--data-dir", required=True, help="folder holding <dataset>/data.txt, index_*.txt, ...")
+    uci.add_argument(
+        "--datasets", nargs="+", default=[], metavar="NAME", help="data set folders (default: all)"
+    )
+    uci.add_argument("--splits", help="splits to run: 0, 0-4 or 0,3,5-7 (default: all)")
+    uci.add_argument("--method", choices=("nuts", "svi"), help="inference (default: nuts, or the config's)")
+    uci.add_argument("--config", help="YAML with model: and/or inference: sections replacing the defaults")
+    uci.add_argument("--out", default="runs/uci", help="results folder (default: runs/uci)")
+    uci.add_argument("--seed", type=int, default=0, help="random seed of every fit (default: 0)")
 
 
 def _load(args: argparse.Namespace):
@@ -140,9 +163,16 @@ def _predict(args: argparse.Namespace) -> int:
 
 def _set_devices(config) -> None:
     """Before JAX starts its backend: one CPU device per chain, so chains run in parallel."""
-    import numpyro
+    _host_devices(getattr(config.inference, "chains", 1))
 
-    numpyro.set_host_device_count(max(getattr(config.inference, "chains", 1), 1))
+
+def _host_devices(chains: int) -> None:
+    """Ask for ``chains`` CPU devices when there is more than one chain; one chain (SVI, SMC)
+    leaves JAX's setting as it is rather than lowering it."""
+    if chains > 1:
+        import numpyro
+
+        numpyro.set_host_device_count(chains)
 
 
 def _print_diagnostics(d) -> None:
@@ -188,6 +218,25 @@ def _example(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bnnppl import uci
+
+    jobs = uci.plan(
+        args.data_dir, args.out, datasets=args.datasets, splits=args.splits,
+        method=args.method, config=args.config, seed=args.seed,
+    )  # fmt: skip
+    _host_devices(max(getattr(j.method, "chains", 1) for j in jobs))
+    uci.run_benchmark(jobs, args.out, published=Path(args.data_dir) / "PUBLISHED.md", log=_say)
+    print(f"results: {Path(args.out) / 'results.md'}, {Path(args.out) / 'results.json'}")
+    return 0
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
@@ -199,7 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _example(args)
     from bnnppl.config import ConfigError
 
-    command = {"run": _run, "validate": _validate, "report": _report, "predict": _predict}[args.command]
+    commands = {"run": _run, "validate": _validate, "report": _report, "predict": _predict, "bench": _bench}
+    command = commands[args.command]
     try:
         return command(args)
     except ConfigError as err:

@@ -12,7 +12,7 @@ import optax
 from numpyro import handlers
 from numpyro.contrib.module import ParamShape
 from numpyro.distributions import biject_to, constraints
-from numpyro.infer import Predictive, RenyiELBO, Trace_ELBO, TraceMeanField_ELBO
+from numpyro.infer import Predictive, RenyiELBO, Trace_ELBO, TraceMeanField_ELBO, init_to_value
 from numpyro.infer.autoguide import AutoDelta, AutoLowRankMultivariateNormal, AutoNormal
 from tqdm.auto import tqdm
 
@@ -22,12 +22,14 @@ from bnnppl.model import BNN, NET_PARAMS
 from bnnppl.networks import flatten
 
 
-def make_guide(method: SVI, model: Any) -> Any:
+def make_guide(method: SVI, model: Any, init: dict | None = None) -> Any:
+    """The guide ``method.guide`` names; with ``init`` (site -> value) it starts there."""
+    where = {} if init is None else {"init_loc_fn": init_to_value(values=init)}
     if method.guide == "normal":
-        return AutoNormal(model, init_scale=method.init_scale)
+        return AutoNormal(model, init_scale=method.init_scale, **where)
     if method.guide == "low_rank":
-        return AutoLowRankMultivariateNormal(model, init_scale=method.init_scale, rank=method.rank)
-    return AutoDelta(model)
+        return AutoLowRankMultivariateNormal(model, init_scale=method.init_scale, rank=method.rank, **where)
+    return AutoDelta(model, **where)
 
 
 def make_optimizer(method: SVI) -> optax.GradientTransformation:
@@ -195,9 +197,11 @@ def run_svi(
     key: jax.Array,
     progress: bool,
     fixed: dict | None = None,
+    init: dict | None = None,
 ) -> tuple[Any, dict, np.ndarray]:
     """Fit the guide; returns ``(guide, params, losses)``. With ``fixed`` (parameter path ->
-    value) the deterministic layers are set to it and hidden from SVI, so they stay fixed."""
+    value) the deterministic layers are set to it and hidden from SVI, so they stay fixed; with
+    ``init`` (site -> value) the guide starts there."""
     model = bnn.model
     if method.subsample_size is not None:
         model = functools.partial(bnn.model, subsample_size=method.subsample_size)
@@ -206,7 +210,7 @@ def run_svi(
         model = handlers.block(model, hide=[NET_PARAMS])
 
     def make() -> tuple[Any, numpyro.infer.SVI]:
-        guide = make_guide(method, model)
+        guide = make_guide(method, model, init)
         return guide, numpyro.infer.SVI(model, guide, make_optimizer(method), make_elbo(method))
 
     guide, svi, state = init_svi(make, key, (x, y))
@@ -219,11 +223,13 @@ def fit_svi(
 ) -> tuple[dict, dict, dict]:
     """``(samples, stats, fixed)``: guide draws as one chain, the losses, deterministic layers."""
     key_fit, key_draw = jax.random.split(jax.random.key(seed))
-    pretrained = None
+    pretrained = start = None
     if method.point_layers == "pretrained" and bnn.point_paths(x.shape[1]):
         key_pre, key_fit = jax.random.split(key_fit)
-        _, pretrained = point_fit(bnn, x, y, "delta", method.pretrain_steps, key_pre)
-    guide, params, losses = run_svi(bnn, x, y, method, key_fit, progress, fixed=pretrained)
+        # the guide starts where the MAP fit left the Bayesian layers: a default start (uniform
+        # in (-2, 2)) can put, say, a log noise scale at +-10 on top of the frozen features
+        start, pretrained = point_fit(bnn, x, y, "delta", method.pretrain_steps, key_pre)
+    guide, params, losses = run_svi(bnn, x, y, method, key_fit, progress, fixed=pretrained, init=start)
     fixed = pretrained if pretrained is not None else fixed_values(params)
     names = latent_sites(guide)
     if isinstance(guide, AutoNormal):

@@ -7,34 +7,7 @@ import pytest
 
 import bnnppl as bp
 from bnnppl.datasets import sine_regression, two_moons
-
-SIGMA, PRIOR_SD = 0.5, 1.0
-
-
-def linear_data(n, seed=1):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 2)).astype(np.float32)
-    y = (x @ np.array([1.5, -1.0]) + 0.3 + SIGMA * rng.normal(size=n)).astype(np.float32)
-    return x, y
-
-
-def closed_form(x, y):
-    """Posterior of (kernel, bias) for y = x w + b + N(0, SIGMA^2) with N(0, PRIOR_SD^2) priors."""
-    design = np.column_stack([x, np.ones(len(x))]).astype(np.float64)
-    cov = np.linalg.inv(design.T @ design / SIGMA**2 + np.eye(3) / PRIOR_SD**2)
-    return cov @ design.T @ y / SIGMA**2, cov
-
-
-LINEAR = bp.BNN(
-    bp.ModelSpec(
-        network=bp.MLP(hidden=()), prior=bp.Prior(scale=PRIOR_SD), likelihood=bp.Gaussian(noise=SIGMA)
-    )
-)
-
-
-def weights(post):
-    s = post.flat_samples()
-    return np.column_stack([s["net.Dense_0.kernel"][:, :, 0], s["net.Dense_0.bias"]])
+from linear_model import LINEAR, closed_form, linear_data, weights
 
 
 @pytest.mark.slow

@@ -31,7 +31,6 @@ point by point, which is what makes minibatches unbiased in the sum over points.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import jax
@@ -43,6 +42,7 @@ from numpyro.infer.elbo import ELBO
 from numpyro.infer.util import get_importance_trace
 from numpyro.util import _validate_model, check_model_guide_match
 
+from bnnppl._checks import check_count, check_number
 from bnnppl.model import DATA_PLATE
 
 _PLATE_STREAM = 0x5EED_A1FA  # fold_in constant: the minibatch key, apart from the particles' keys
@@ -60,16 +60,12 @@ class AlphaELBO(ELBO):
     """
 
     def __init__(self, alpha: float = 0.5, num_particles: int = 10, *, plate: str = DATA_PLATE) -> None:
-        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not math.isfinite(alpha):
-            raise ValueError(f"alpha: must be a finite number, got {alpha!r}.")
+        alpha = check_number("alpha", alpha)
         if alpha == 0:
             raise ValueError("alpha: must not be 0 (alpha -> 0 is the ELBO: use Trace_ELBO), got 0.")
-        count = isinstance(num_particles, numbers.Integral) and not isinstance(num_particles, bool)
-        if not count or num_particles < 1:
-            raise ValueError(f"num_particles: must be an integer >= 1, got {num_particles!r}.")
-        self.alpha = float(alpha)
+        self.alpha = alpha
         self.plate = plate
-        super().__init__(num_particles=int(num_particles))
+        super().__init__(num_particles=check_count("num_particles", num_particles))
 
     def loss_with_mutable_state(
         self, rng_key: jax.Array, param_map: dict, model: Any, guide: Any, *args: Any, **kwargs: Any

@@ -46,6 +46,8 @@ class Density(NamedTuple):
     """``sample-site values -> position``."""
     fixed: dict[str, np.ndarray]
     """Deterministic layers' point estimates (parameter path -> value), held fixed."""
+    model: Callable
+    """``bnn.model`` with the deterministic layers set to ``fixed``: ``model(x, y=None)``."""
 
     def log_posterior(self, position: Mapping[str, jax.Array], x: jax.Array, y: jax.Array) -> jax.Array:
         """Unnormalised log posterior: ``log_prior + sum(log_lik)``."""
@@ -135,4 +137,5 @@ def density(
         constrain=constrain,
         unconstrain=unconstrain,
         fixed=fixed,
+        model=model,
     )

@@ -44,6 +44,14 @@ OPTIMIZERS = (
 )
 
 
+def _check_fraction(field: str, value: Any) -> float:
+    """A number strictly between 0 and 1."""
+    number = check_number(field, value)
+    if not 0 < number < 1:
+        raise spec_error(field, f"must be in (0, 1), got {value!r}.")
+    return number
+
+
 def _check_draws(owner: str, spec: Any) -> None:
     for name in ("chains", "samples", "thinning"):
         check_count(f"{owner}.{name}", getattr(spec, name))
@@ -82,10 +90,7 @@ class NUTS(Spec):
 
     def __post_init__(self) -> None:
         _check_draws("NUTS", self)
-        p = check_number("NUTS.target_accept", self.target_accept)
-        if not 0 < p < 1:
-            raise spec_error("NUTS.target_accept", f"must be in (0, 1), got {self.target_accept!r}.")
-        object.__setattr__(self, "target_accept", p)
+        set_field(self, "target_accept", _check_fraction("NUTS.target_accept", self.target_accept))
         check_count("NUTS.max_tree_depth", self.max_tree_depth)
         if not isinstance(self.dense_mass, bool):
             raise spec_error("NUTS.dense_mass", f"must be true or false, got {self.dense_mass!r}.", TypeError)
@@ -233,13 +238,6 @@ class SVI(Spec):
 LANGEVIN_INITS = ("map", "prior", "uniform")
 SMC_SCHEDULES = ("data", "tempering")
 SMC_KERNELS = ("hmc", "langevin", "nuts")
-
-
-def _check_fraction(field: str, value: Any) -> float:
-    number = check_number(field, value)
-    if not 0 < number < 1:
-        raise spec_error(field, f"must be in (0, 1), got {value!r}.")
-    return number
 
 
 def _check_chain_run(owner: str, spec: Any) -> None:

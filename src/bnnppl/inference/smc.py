@@ -69,7 +69,6 @@ from blackjax.smc.resampling import systematic
 from blackjax.smc.solver import dichotomy
 from jax.flatten_util import ravel_pytree
 from jax.scipy.special import logsumexp
-from numpyro import handlers
 from numpyro.infer import Predictive
 from tqdm.auto import tqdm
 
@@ -124,10 +123,9 @@ def _log_liks(flat: _Flat, position: jax.Array, x: jax.Array, y: jax.Array) -> j
     return jax.vmap(flat.log_lik, (0, None, None))(position, x, y)
 
 
-def _prior_positions(bnn: BNN, dens: Density, x: jax.Array, key: jax.Array, count: int) -> jax.Array:
+def _prior_positions(dens: Density, x: jax.Array, key: jax.Array, count: int) -> jax.Array:
     """``(count, dim)`` flattened unconstrained prior draws (deterministic layers held at ``fixed``)."""
-    model = handlers.substitute(bnn.model, data=bnn.fixed_substitutions(dens.fixed, x.shape[1]))
-    draw = Predictive(model, num_samples=count, return_sites=sorted(dens.init), parallel=True)
+    draw = Predictive(dens.model, num_samples=count, return_sites=sorted(dens.init), parallel=True)
 
     def positions(key, x):  # x an argument, not a constant: the program depends on shapes only
         position = jax.vmap(dens.unconstrain)(draw(key, x))
@@ -322,7 +320,7 @@ def fit_smc(
     dens = density(bnn, x, y, init="prior", seed=seed)
     flat = _flat(dens)
     data = (jnp.asarray(x), jnp.asarray(y))
-    position = _prior_positions(bnn, dens, data[0], key_prior, method.particles)
+    position = _prior_positions(dens, data[0], key_prior, method.particles)
     log_lik = jax.jit(functools.partial(_log_liks, flat))(position, *data)
     parts = _Particles(position, log_lik, jnp.full(method.particles, -math.log(method.particles)))
     schedule = (_tempering if method.schedule == "tempering" else _data)(method, n)

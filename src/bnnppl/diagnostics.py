@@ -166,7 +166,14 @@ class SMCCheck(NamedTuple):
 
 
 def smc_check(samples: dict[str, np.ndarray], stats: dict[str, np.ndarray]) -> SMCCheck:
-    """``SMCCheck`` from an SMC posterior's samples ``(1, particles, ...)`` and statistics."""
+    """``SMCCheck`` from an SMC posterior's samples ``(1, particles, ...)`` and statistics.
+
+    >>> samples = {"w": np.array([[[0.0], [0.0], [1.0], [2.0]]])}  # 4 particles, 3 distinct
+    >>> stats = {"log_evidence": np.array(-3.5), "ess": np.array([0.4, 0.9]),
+    ...          "resampled": np.array([True, False])}
+    >>> smc_check(samples, stats)
+    SMCCheck(log_evidence=-3.5, stages=2, resamples=1, final_ess=0.9, unique=0.75)
+    """
     flat = np.concatenate([np.reshape(v, (v.shape[0] * v.shape[1], -1)) for v in samples.values()], axis=1)
     unique = len(np.unique(flat, axis=0)) / flat.shape[0]
     ess = np.asarray(stats["ess"])

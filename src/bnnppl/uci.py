@@ -158,7 +158,12 @@ class Standardizer(NamedTuple):
 
 def standardizer(x_train: np.ndarray, y_train: np.ndarray) -> Standardizer:
     """The statistics of the training split; a constant column (std 0) gets std 1, as the
-    reference code does (Naval has one)."""
+    reference code does (Naval has one).
+
+    >>> s = standardizer(np.array([[1.0, 5.0], [3.0, 5.0]]), np.array([10.0, 20.0]))
+    >>> s.x(np.array([[3.0, 5.0]])).tolist(), s.y(np.array([20.0])).tolist(), s.y_back(np.array([-1.0]))
+    ([[1.0, 0.0]], [1.0], array([10.]))
+    """
     x_std = np.std(x_train, axis=0)
     y_std = float(np.std(y_train))
     return Standardizer(
@@ -234,7 +239,15 @@ def settings(
 
 
 def parse_splits(text: str | None, n_splits: int, name: str) -> list[int]:
-    """``"0"``, ``"0-4"``, ``"0,3,5-7"`` or ``None`` (every split) as a sorted list, each < n_splits."""
+    """``"0"``, ``"0-4"``, ``"0,3,5-7"`` or ``None`` (every split) as a sorted list, each < n_splits.
+
+    >>> parse_splits("0,3,5-7", 20, "yacht"), parse_splits(None, 3, "yacht")
+    ([0, 3, 5, 6, 7], [0, 1, 2])
+    >>> parse_splits("19-20", 20, "yacht")
+    Traceback (most recent call last):
+    ...
+    bnnppl.config.ConfigError: --splits '19-20': yacht has splits 0-19, not 20.
+    """
     if text is None:
         return list(range(n_splits))
     out: set[int] = set()

@@ -99,13 +99,23 @@ def _normal_like(key: jax.Array, tree: Any) -> Any:
 
 
 def draw_momentum(key: jax.Array, position: Any, mass: float = 1.0, temperature: float = 1.0) -> Any:
-    """Momenta from their stationary law ``N(0, mass * temperature)``, shaped like ``position``."""
+    """Momenta from their stationary law ``N(0, mass * temperature)``, shaped like ``position``.
+
+    >>> p = draw_momentum(jax.random.key(0), {"w": jnp.zeros(20_000)}, mass=4.0)
+    >>> round(float(jnp.std(p["w"])), 1)  # sqrt(mass * temperature)
+    2.0
+    """
     scale = jnp.sqrt(mass * temperature)
     return jax.tree.map(lambda z: scale * z, _normal_like(key, position))
 
 
 def baoab_init(position: Any, logdensity_fn: Callable[[Any], jax.Array], momentum: Any = None) -> BAOABState:
-    """A ``BAOABState`` at ``position`` with ``momentum`` (default zero), evaluating the gradient."""
+    """A ``BAOABState`` at ``position`` with ``momentum`` (default zero), evaluating the gradient.
+
+    >>> state = baoab_init({"w": jnp.ones(2)}, lambda q: -0.5 * jnp.sum(q["w"] ** 2))
+    >>> float(state.logdensity), state.logdensity_grad["w"].tolist(), state.momentum["w"].tolist()
+    (-1.0, [-1.0, -1.0], [0.0, 0.0])
+    """
     logdensity, grad = jax.value_and_grad(logdensity_fn)(position)
     if momentum is None:
         momentum = jax.tree.map(jnp.zeros_like, position)
@@ -129,6 +139,13 @@ def baoab_step(
     sqrt((1 - c^2) m T) z`` with ``c = exp(-friction h)``; A; B with the new gradient. The
     stationary law is ``pi(q)^(1/T)`` times ``N(0, m T)`` momenta, up to ``O(h^2)`` (exact in
     ``q`` for Gaussian targets). One gradient evaluation per step.
+
+    With no friction the O step does nothing: a deterministic velocity-Verlet step.
+
+    >>> logdensity = lambda q: -0.5 * jnp.sum(q["w"] ** 2)
+    >>> state = baoab_init({"w": jnp.ones(1)}, logdensity, momentum={"w": jnp.zeros(1)})
+    >>> round(float(baoab_step(jax.random.key(0), state, logdensity, 0.1, friction=0.0).position["w"][0]), 4)
+    0.995
     """
     h = step_size
     c = jnp.exp(-friction * h)
@@ -144,7 +161,11 @@ def baoab_step(
 
 
 def kinetic_temperature(momentum: Any, mass: float) -> jax.Array:
-    """``|p|^2 / (mass * dim)``: its average is the temperature at equilibrium."""
+    """``|p|^2 / (mass * dim)``: its average is the temperature at equilibrium.
+
+    >>> float(kinetic_temperature({"a": jnp.full(2, 2.0), "b": jnp.zeros(2)}, mass=2.0))
+    1.0
+    """
     leaves = jax.tree.leaves(momentum)
     dim = sum(x.size for x in leaves)
     return sum(jnp.sum(x**2) for x in leaves) / (mass * dim)
@@ -333,7 +354,11 @@ def _sg_kernel(d: Density, method: SGLD | SGHMC, n: int) -> Callable:
 
 
 def batch_size(method: SGLD | SGHMC, n: int) -> int:
-    """Rows per minibatch: ``method.batch_size``, or 32 (all ``n`` rows when fewer) when unset."""
+    """Rows per minibatch: ``method.batch_size``, or 32 (all ``n`` rows when fewer) when unset.
+
+    >>> batch_size(SGLD(), 20), batch_size(SGLD(), 500), batch_size(SGLD(batch_size=8), 500)
+    (20, 32, 8)
+    """
     return min(32, n) if method.batch_size is None else method.batch_size
 
 

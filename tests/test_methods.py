@@ -81,11 +81,14 @@ BAD = [
      "inference.method: is required; allowed: 'hmc', 'langevin', 'nuts', 'sghmc', 'sgld', 'smc', 'svi'."),
     (lambda: method_from_dict({"method": "svi", "stepz": 10}), ValueError,
      "inference.stepz: unknown key. Did you mean 'steps'? Valid keys: 'alpha', 'chunk', 'clip', 'draws', "
-     "'elbo', 'guide', 'init_scale', 'learning_rate', 'method', 'num_particles', 'optimizer', "
+     "'elbo', 'guide', 'init', 'init_scale', 'init_steps', 'learning_rate', 'method', 'num_particles', 'optimizer', "
      "'point_layers', 'pretrain_steps', 'rank', 'schedule', 'steps', 'subsample_size'."),
     (lambda: SVI(point_layers="frozen"), ValueError,
      "SVI.point_layers: unknown point-layer strategy 'frozen'. Allowed: 'joint', 'pretrained'."),
     (lambda: SVI(pretrain_steps=0), ValueError, "SVI.pretrain_steps: must be >= 1, got 0."),
+    (lambda: SVI(init="median"), ValueError,
+     "SVI.init: unknown init strategy 'median'. Allowed: 'map', 'uniform'."),
+    (lambda: SVI(init_steps=0), ValueError, "SVI.init_steps: must be >= 1, got 0."),
     (lambda: Langevin(friction=-1), ValueError, "Langevin.friction: must be > 0, got -1."),
     (lambda: Langevin(burnin_friction=0), ValueError, "Langevin.burnin_friction: must be > 0, got 0."),
     (lambda: Langevin(mass=0.0), ValueError, "Langevin.mass: must be > 0, got 0.0."),

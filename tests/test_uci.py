@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import bnnppl as bp
 from bnnppl import uci
 from bnnppl.cli import main
 from bnnppl.config import ConfigError
@@ -93,7 +94,13 @@ def test_parse_splits(text, expected):
 def test_settings_defaults_and_config(tmp_path):
     model, method = uci.settings(50, "svi")
     assert model.network.hidden == (50,) and model.prior.fan_in == "lecun" and method.steps == 20_000
-    assert uci.settings(100)[1].to_dict()["method"] == "nuts"
+    assert model.likelihood.noise_prior == bp.ScalePrior(
+        family="gamma_precision", concentration=1.0, rate=0.01
+    )
+    assert (method.init, method.init_steps) == ("map", 2000)  # the guide starts at a MAP fit
+    model, nuts = uci.settings(100)
+    assert model.network.hidden == (100,) and nuts.to_dict()["method"] == "nuts"
+    assert (nuts.chains, nuts.warmup, nuts.samples, nuts.max_tree_depth, nuts.init) == (2, 300, 300, 8, "map")
     cfg = tmp_path / "c.yaml"
     cfg.write_text("model:\n  network: {activation: tanh}\n" + TINY)
     model, method = uci.settings(7, config=cfg)

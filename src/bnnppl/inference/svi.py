@@ -229,6 +229,9 @@ def fit_svi(
         # the guide starts where the MAP fit left the Bayesian layers: a default start (uniform
         # in (-2, 2)) can put, say, a log noise scale at +-10 on top of the frozen features
         start, pretrained = point_fit(bnn, x, y, "delta", method.pretrain_steps, key_pre)
+    elif method.init == "map":
+        key_pre, key_fit = jax.random.split(key_fit)
+        start, _ = point_fit(bnn, x, y, "delta", method.init_steps, key_pre)
     guide, params, losses = run_svi(bnn, x, y, method, key_fit, progress, fixed=pretrained, init=start)
     fixed = pretrained if pretrained is not None else fixed_values(params)
     names = latent_sites(guide)

@@ -195,3 +195,36 @@ def test_smoke_run_on_yacht(tmp_path, capsys):
     assert np.isfinite(record["rmse"]) and np.isfinite(record["log_likelihood"])
     md = (out / "results.md").read_text()
     assert "| Yacht | " in md and "1.02 ± 0.05" in md  # ours beside PBP's published RMSE
+
+
+def test_collect_and_markdown_give_means_standard_errors_and_run_checks(tmp_path):
+    """Two hand-made NUTS splits: mean and s.e. (ddof=0 / sqrt(n)), fit times, divergences summed
+    and the output r-hat's median and worst; an SVI folder gets no MCMC columns."""
+    for method, diagnostics in (
+        (
+            "nuts",
+            [{"divergences": 1, "function_max_rhat": 1.02}, {"divergences": 2, "function_max_rhat": 1.2}],
+        ),
+        ("svi", [{"final": 1.0, "change": 0.1}] * 2),
+    ):
+        folder = tmp_path / "yacht" / method
+        folder.mkdir(parents=True)
+        for k, (rmse, ll, seconds) in enumerate([(1.0, -1.0, 10.0), (3.0, -2.0, 20.0)]):
+            record = {"split": k, "key": "abc", "rmse": rmse, "log_likelihood": ll, "fit_seconds": seconds,
+                      "diagnostics": diagnostics[k], "settings": {"method": method}}  # fmt: skip
+            (folder / f"split_{k}.json").write_text(json.dumps(record))
+    results = uci.collect(tmp_path)
+    nuts = results["yacht"]["nuts"]
+    assert nuts["rmse"] == {"mean": 2.0, "se": pytest.approx(1 / math.sqrt(2))}
+    assert nuts["log_likelihood"] == {"mean": -1.5, "se": pytest.approx(0.5 / math.sqrt(2))}
+    assert (nuts["fit_seconds"], nuts["fit_seconds_median"]) == (30.0, 15.0)
+    assert nuts["checks"] == {
+        "divergences": 3,
+        "function_rhat_median": pytest.approx(1.11),
+        "function_rhat_max": 1.2,
+    }
+    assert results["yacht"]["svi"]["checks"] == {}
+    md = uci.markdown(results).splitlines()
+    assert "| Yacht | 2.000 ± 0.707 (2) | 2.000 ± 0.707 (2) |" in md
+    assert "| Yacht | NUTS | 2 | 0.5 min | 15.0 s | 3 | 1.11 (1.20) |" in md
+    assert "| Yacht | SVI | 2 | 0.5 min | 15.0 s |  |  |" in md

@@ -63,10 +63,28 @@ def collect(out: Path | str) -> dict[str, dict[str, Any]]:
         for metric in METRICS:
             v = np.array([records[k][metric] for k in sorted(records)], dtype=np.float64)
             entry[metric] = {"mean": float(v.mean()), "se": float(v.std() / math.sqrt(len(v)))}
-        entry["fit_seconds"] = float(sum(r["fit_seconds"] for r in records.values()))
+        seconds = [r["fit_seconds"] for r in records.values()]
+        entry["fit_seconds"] = float(sum(seconds))
+        entry["fit_seconds_median"] = float(np.median(seconds))
+        entry["checks"] = _checks([r.get("diagnostics") or {} for r in records.values()])
         entry["settings"] = next(iter(records.values()))["settings"]
         results.setdefault(folder.parent.name, {})[folder.name] = entry
     return results
+
+
+def _checks(diagnostics: list[dict[str, Any]]) -> dict[str, Any]:
+    """MCMC splits' convergence in brief: divergences summed, the network output's r-hat (its
+    largest over test points) as median and worst over splits; ``{}`` for other methods."""
+    if not diagnostics or not all("function_max_rhat" in d for d in diagnostics):
+        return {}
+    rhat = np.array(
+        [np.nan if d["function_max_rhat"] is None else d["function_max_rhat"] for d in diagnostics]
+    )
+    return {
+        "divergences": int(sum(d.get("divergences") or 0 for d in diagnostics)),
+        "function_rhat_median": float(np.nanmedian(rhat)),
+        "function_rhat_max": float(np.nanmax(rhat)),
+    }
 
 
 def write_results(out: Path | str, published: Path | str | None = None) -> dict[str, Any]:
@@ -152,4 +170,31 @@ def markdown(results: Mapping[str, Any], published: Mapping[str, Any] | None = N
             if published:
                 cells += [published[metric].get(name, {}).get(c, "") for c in PUBLISHED]
             lines.append(f"| {ROWS.get(name, name)} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## Runs",
+        "",
+        "Fit time (the sampler or optimiser, MAP start included; not data loading or scoring);"
+        " for MCMC the divergences over all splits and r-hat of the network output on the test"
+        " points (largest over points; median and worst over splits).",
+        "",
+        "| Dataset | method | splits | fit time, total | per split (median) | divergences"
+        " | f r-hat median (worst) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in sorted(results):
+        for m in methods:
+            e = results[name].get(m)
+            if e is None:
+                continue
+            c = e.get("checks") or {}
+            mcmc = (
+                [str(c["divergences"]), f"{c['function_rhat_median']:.2f} ({c['function_rhat_max']:.2f})"]
+                if c
+                else ["", ""]
+            )
+            lines.append(
+                f"| {ROWS.get(name, name)} | {m.upper()} | {e['n']} | {e['fit_seconds'] / 60:.1f} min | "
+                f"{e['fit_seconds_median']:.1f} s | " + " | ".join(mcmc) + " |"
+            )
     return "\n".join(lines) + "\n"

@@ -228,3 +228,15 @@ def test_collect_and_markdown_give_means_standard_errors_and_run_checks(tmp_path
     assert "| Yacht | 2.000 ± 0.707 (2) | 2.000 ± 0.707 (2) |" in md
     assert "| Yacht | NUTS | 2 | 0.5 min | 15.0 s | 3 | 1.11 (1.20) |" in md
     assert "| Yacht | SVI | 2 | 0.5 min | 15.0 s |  |  |" in md
+
+
+def test_each_fitted_split_frees_jax_caches(root, tmp_path, monkeypatch):
+    """JAX keeps every compiled program: 96 NUTS fits in one run hit Linux's memory-map limit
+    (LLVM: cannot allocate memory), so the command clears the caches after each fitted split."""
+    cleared = []
+    monkeypatch.setattr(uci.bench.jax, "clear_caches", lambda: cleared.append(1))
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(TINY)
+    argv = ["bench", "uci", "--data-dir", str(root), "--datasets", "toy", "--config", str(cfg)]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
+    assert len(cleared) == 2  # toy has two splits

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import jax
 import numpy as np
 
 from bnnppl import metrics
@@ -240,6 +241,9 @@ def run_benchmark(
                 continue
             start = time.perf_counter()
             record = run_split(job, k)
+            # every fit compiles new programs; JAX keeps them all (about 650 memory maps per NUTS
+            # fit on Yacht), and Linux's 65 530-map limit crashed LLVM after 96 fits in one run
+            jax.clear_caches()
             job.folder.mkdir(parents=True, exist_ok=True)
             text = json.dumps(record, indent=2) + "\n"
             atomic_write(job.folder / f"split_{k}.json", lambda p, text=text: p.write_text(text))

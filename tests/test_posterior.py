@@ -14,9 +14,7 @@ from bnnppl.posterior import compare, load, save
 
 pytestmark = pytest.mark.slow
 
-SPEC = bp.ModelSpec(
-    network=bp.MLP(hidden=(5,)), likelihood=bp.Gaussian(noise_prior=bp.ScalePrior(scale=0.5))
-)
+SPEC = bp.ModelSpec(network=bp.MLP(hidden=(5,)), likelihood=bp.Gaussian(noise_prior=bp.ScalePrior(scale=0.5)))
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +120,10 @@ def test_save_load_round_trip_predicts_exactly_the_same(nuts, tmp_path):
 
 def test_save_never_overwrites_silently_and_leaves_no_temporary_files(nuts, svi, tmp_path):
     folder = save(nuts, tmp_path / "fit")
-    with pytest.raises(FileExistsError, match=re.escape(f"path: {str(folder)!r} exists; choose a new folder or pass overwrite=True.")):
+    with pytest.raises(
+        FileExistsError,
+        match=re.escape(f"path: {str(folder)!r} exists; choose a new folder or pass overwrite=True."),
+    ):
         save(svi, folder)
     assert load(folder).num_chains == 2  # untouched
     save(svi, folder, overwrite=True)
@@ -131,7 +132,9 @@ def test_save_never_overwrites_silently_and_leaves_no_temporary_files(nuts, svi,
 
 
 def test_save_load_keeps_deterministic_layers(data, tmp_path):
-    spec = bp.ModelSpec(network=bp.MLP(hidden=(5,)), deterministic=("Dense_0",), likelihood=bp.Gaussian(noise=0.1))
+    spec = bp.ModelSpec(
+        network=bp.MLP(hidden=(5,)), deterministic=("Dense_0",), likelihood=bp.Gaussian(noise=0.1)
+    )
     post = bp.fit(bp.BNN(spec), *data, bp.SVI(steps=300, draws=20), seed=0)
     assert sorted(post.fixed) == ["Dense_0.bias", "Dense_0.kernel"]
     back = load(post.save(tmp_path / "det"))
@@ -154,7 +157,12 @@ def test_user_module_posterior_needs_the_model_on_load(data, tmp_path):
     )
     with pytest.raises(ValueError, match=re.escape(message)):
         load(folder)
-    assert load(folder, bnn=bnn).samples["net.Dense_1.kernel"].shape == (1, 10, 1, 3)  # Dense_1: the input layer
+    assert load(folder, bnn=bnn).samples["net.Dense_1.kernel"].shape == (
+        1,
+        10,
+        1,
+        3,
+    )  # Dense_1: the input layer
     other = bp.BNN.from_module(linen.Dense(1), prior=bp.Prior(), likelihood=bp.Gaussian(noise=0.1))
     with pytest.raises(ValueError, match=re.escape(
         "bnn: does not match the saved posterior: site 'net.Dense_0.bias' has shape (1,) in the file "
@@ -190,9 +198,17 @@ def test_loo_and_compare(nuts, data):
 
 
 def test_loo_and_compare_reject_svi(svi, nuts):
-    with pytest.raises(ValueError, match=re.escape("method: PSIS-LOO needs an MCMC posterior (NUTS, HMC, Langevin, SGLD or SGHMC), got SVI.")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "method: PSIS-LOO needs an MCMC posterior (NUTS, HMC, Langevin, SGLD or SGHMC), got SVI."
+        ),
+    ):
         svi.loo()
-    with pytest.raises(ValueError, match=re.escape("posteriors['b']: must be an MCMC Posterior (NUTS, HMC, Langevin, SGLD or SGHMC).")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape("posteriors['b']: must be an MCMC Posterior (NUTS, HMC, Langevin, SGLD or SGHMC)."),
+    ):
         compare({"a": nuts, "b": svi})
     with pytest.raises(ValueError, match=re.escape("posteriors: compare needs at least two, got 1.")):
         compare({"a": nuts})
@@ -219,3 +235,24 @@ def test_nan_diagnostics_warn(nuts):
         "r-hat up to nan (> 1.01): chains disagree; run longer.",
         "bulk ESS down to nan (< 400): too few effective draws.",
     ]
+
+
+def test_select_chains_keeps_those_chains_draws_and_stats_in_order(nuts, svi):
+    one = nuts.select_chains(1)
+    assert one.num_chains == 1 and one.num_draws == nuts.num_draws
+    for name, draws in nuts.samples.items():
+        np.testing.assert_array_equal(one.samples[name][0], draws[1])
+    np.testing.assert_array_equal(one.stats["diverging"][0], nuts.stats["diverging"][1])
+    swapped = nuts.select_chains(1, 0)
+    np.testing.assert_array_equal(swapped.samples["sigma"], nuts.samples["sigma"][::-1])
+    assert svi.select_chains(0).stats["loss"].shape == svi.stats["loss"].shape  # per step, not per draw
+    assert nuts.samples["sigma"].shape[0] == 2  # the original is untouched
+
+
+@pytest.mark.parametrize("chains", [(), (2,), (-1,), (True,), (0.0,)])
+def test_select_chains_rejects_what_is_not_a_chain_number(nuts, chains):
+    got = "none" if not chains else repr(chains[0])
+    with pytest.raises(
+        ValueError, match=re.escape(f"chains: each must be a chain number in 0..1, got {got}.")
+    ):
+        nuts.select_chains(*chains)

@@ -198,20 +198,11 @@ print(
 
 # %% [markdown]
 # Even the output's r-hat is far above 1.01: the chains disagree about the *function*, not
-# just about how to label the hidden units. Let us look at each chain on its own. A
-# `Posterior` is a frozen dataclass, so `dataclasses.replace` makes one that keeps only one
-# chain's draws.
+# just about how to label the hidden units. Let us look at each chain on its own:
+# `post.select_chains(c)` is a posterior holding only chain `c`'s draws.
 
 # %%
-import dataclasses
-
-
-def one_chain(posterior, chain):
-    samples = {name: draws[chain : chain + 1] for name, draws in posterior.samples.items()}
-    return dataclasses.replace(posterior, samples=samples)
-
-
-chain_posts = [one_chain(post, c) for c in range(post.num_chains)]
+chain_posts = [post.select_chains(c) for c in range(post.num_chains)]
 chain_accuracy = [metrics.accuracy(y, bp.predict(p, x).mean) for p in chain_posts]
 for c, acc in enumerate(chain_accuracy):
     print(f"chain {c}: training accuracy {acc:.3f}")

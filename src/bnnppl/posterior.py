@@ -12,7 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +75,36 @@ class Posterior:
     def num_samples(self) -> int:
         """Draws over all chains."""
         return self.num_chains * self.num_draws
+
+    def select_chains(self, *chains: int) -> Posterior:
+        """A posterior holding only the given chains' draws (and their per-draw sampler stats),
+        in the order given: ``post.select_chains(0)`` is chain 0 alone.
+
+        >>> import bnnppl as bp
+        >>> x = np.linspace(-1, 1, 8, dtype=np.float32)[:, None]
+        >>> post = bp.fit(bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(3,)))), x, x[:, 0],
+        ...               bp.NUTS(chains=2, warmup=20, samples=10), progress=False)
+        >>> post.select_chains(1).num_chains, post.select_chains(1, 0).num_draws
+        (1, 10)
+        >>> post.select_chains(2)
+        Traceback (most recent call last):
+        ...
+        ValueError: chains: each must be a chain number in 0..1, got 2.
+        """
+        n = self.num_chains
+        bad = [
+            c for c in chains if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not 0 <= c < n
+        ]
+        if not chains or bad:
+            got = repr(bad[0]) if bad else "none"
+            raise ValueError(f"chains: each must be a chain number in 0..{n - 1}, got {got}.")
+        index = list(chains)
+        shape = (n, self.num_draws)
+        stats = {
+            k: (v[index] if np.ndim(v) >= 2 and np.shape(v)[:2] == shape else v)
+            for k, v in self.stats.items()
+        }
+        return replace(self, samples={k: v[index] for k, v in self.samples.items()}, stats=stats)
 
     def flat_samples(self) -> dict[str, np.ndarray]:
         """Samples with chains and draws merged: ``(chain * draw, *site_shape)``."""
@@ -155,8 +185,8 @@ def compare(posteriors: Mapping[str, Posterior]) -> pd.DataFrame:
     for name, post in posteriors.items():
         if not isinstance(post, Posterior) or not isinstance(post.method, _mcmc_methods()):
             raise ValueError(
-                    f"posteriors[{name!r}]: must be an MCMC Posterior (NUTS, HMC, Langevin, SGLD or SGHMC)."
-                )
+                f"posteriors[{name!r}]: must be an MCMC Posterior (NUTS, HMC, Langevin, SGLD or SGHMC)."
+            )
     return az.compare({name: post.to_arviz(function=False) for name, post in posteriors.items()})
 
 

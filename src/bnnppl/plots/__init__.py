@@ -1,0 +1,55 @@
+"""Plots as pure builders: a ``Posterior`` or ``Predictions`` (and data) in, a holoviews object out.
+
+Builders never save or show; ``save_png`` writes one PNG for slides (through holoviews'
+matplotlib backend, so no browser is needed) and a report embeds the objects with bokeh.
+Styling is set per backend, so every object renders in both.
+
+=========================== ===================================================================
+builder                     shows
+=========================== ===================================================================
+``regression``              1-D predictive: median, 50 % and 95 % bands, training data, truth
+``uncertainty_split``       1-D: mean +- 2 sd of the epistemic and of the aleatoric part
+``decision_surface``        2-D classes: P(y = 1) (or the top class probability) on a grid
+``uncertainty_map``         2-D classes: predictive std, entropy or mutual information
+``map_contour``             2-D classes: the draw of highest log joint density (``log_joint``)
+``trace``, ``rank``,        one variable's draws per chain
+``densities``
+``loss``                    the SVI loss per step (log axis)
+``smc_history``             an SMC fit's ESS per stage and its tempering / data path
+``calibration``             reliability diagram (classes) or interval coverage (regression)
+``draws_animation``         a ``HoloMap`` over draws: each draw's curve or decision surface
+=========================== ===================================================================
+
+Every input is checked before any JAX work; errors name the argument, quote the value and say
+what is allowed: ``ValueError: x: must have 2 columns for a decision surface, got 1.``
+"""
+
+from bnnppl.plots._common import BAND_LEVELS, BLACK, BLUE, CLASS_COLORS, KINDS, ORANGE
+from bnnppl.plots.animation import draws_animation
+from bnnppl.plots.classification import decision_surface, log_joint, map_contour, uncertainty_map
+from bnnppl.plots.diagnostics import densities, loss, rank, smc_history, trace
+from bnnppl.plots.export import save_png
+from bnnppl.plots.predictive import calibration, regression, uncertainty_split
+
+__all__ = [
+    "BAND_LEVELS",
+    "BLACK",
+    "BLUE",
+    "CLASS_COLORS",
+    "KINDS",
+    "ORANGE",
+    "calibration",
+    "decision_surface",
+    "densities",
+    "draws_animation",
+    "log_joint",
+    "loss",
+    "map_contour",
+    "rank",
+    "regression",
+    "save_png",
+    "smc_history",
+    "trace",
+    "uncertainty_map",
+    "uncertainty_split",
+]

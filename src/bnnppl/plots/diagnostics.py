@@ -1,0 +1,252 @@
+"""Fit diagnostics: draws per chain (``trace``, ``rank``, ``densities``), the SVI loss, SMC's path."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import holoviews as hv
+import numpy as np
+
+from bnnppl._checks import check_choice, check_count, spec_error
+from bnnppl.plots._common import (
+    BLACK,
+    BLUE,
+    CLASS_COLORS,
+    ORANGE,
+    _check_posterior,
+    _dots,
+    _figure,
+    _layout,
+    _line,
+    _quote,
+    _style,
+)
+
+if TYPE_CHECKING:
+    from bnnppl.posterior import Posterior
+
+_DEFAULT_ELEMENTS = 4  # trace / rank / densities show this many elements of an array by default
+
+# --------------------------------------------------------------------------- draws per chain
+
+
+def _default_var(posterior: Posterior) -> str:
+    names = list(posterior.samples)
+    if "sigma" in names:
+        return "sigma"
+    kernels = sorted(n for n in names if n.startswith("net.") and n.endswith("kernel"))
+    return kernels[0] if kernels else names[0]
+
+
+def _elements(posterior: Posterior, var: str | None, index: Any) -> list[tuple[str, np.ndarray]]:
+    """``(label, draws (chain, draw))`` for each selected flat element of ``var``."""
+    posterior = _check_posterior(posterior)
+    var = _default_var(posterior) if var is None else check_choice("var", var, posterior.samples, "variable")
+    values = np.asarray(posterior.samples[var])
+    shape = values.shape[2:]
+    size = int(np.prod(shape))
+    flat = values.reshape(*values.shape[:2], size)
+    if index is None:
+        picks = list(range(min(size, _DEFAULT_ELEMENTS)))
+    else:
+        picks = [index] if isinstance(index, numbers.Integral) else index
+        if (
+            not isinstance(picks, Sequence)
+            or not picks
+            or not all(isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in picks)
+        ):
+            raise spec_error(
+                "index", f"must be an integer or a list of integers, got {_quote(index)}.", TypeError
+            )
+        bad = [int(i) for i in picks if not 0 <= i < size]
+        if bad:
+            raise ValueError(f"index: must be in 0..{size - 1} for {var!r} ({size} values), got {bad[0]}.")
+    out = []
+    for i in picks:
+        where = ", ".join(str(int(j)) for j in np.unravel_index(int(i), shape)) if shape else ""
+        out.append((f"{var}[{where}]" if shape else var, flat[..., int(i)]))
+    return out
+
+
+def _per_chain(el: hv.Element, chain: int) -> hv.Element:
+    color = CLASS_COLORS[chain % len(CLASS_COLORS)]
+    if isinstance(el, hv.Histogram):
+        return _style(el, bokeh={"fill_alpha": 0.3, "line_color": color}, mpl={"alpha": 0.35}, color=color)
+    return _style(el, bokeh={"line_width": 1.5}, mpl={"linewidth": 1.5}, color=color)
+
+
+def _panels(build: Callable[[str, np.ndarray], Any], elements: list, title: str) -> hv.Layout:
+    return _layout([_figure(build(label, draws), f"{title}: {label}") for label, draws in elements], 1)
+
+
+def trace(
+    posterior: Posterior, var: str | None = None, *, index: int | Sequence[int] | None = None
+) -> hv.Layout:
+    """Trace plots: one panel per element of ``var``, one ``Curve`` per chain (value against draw).
+
+    ``var`` names a sampled site (default ``"sigma"`` if sampled, else the first layer's kernel);
+    ``index`` picks elements by flat (C-order) index, default the first 4. Each panel is an
+    ``NdOverlay`` keyed by ``chain``.
+
+    >>> import bnnppl as bp
+    >>> from bnnppl.datasets import sine_regression
+    >>> x, y = sine_regression(n=20)
+    >>> post = bp.fit(bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(4,)))), x, y, bp.SVI(steps=20, draws=8))
+    >>> [panel.label for panel in trace(post)], len(trace(post, "net.Dense_0.kernel", index=[1, 3]))
+    (['sigma'], 2)
+    """
+    elements = _elements(posterior, var, index)
+
+    def build(label: str, draws: np.ndarray) -> hv.NdOverlay:
+        vdim = hv.Dimension("value", label=label)
+        curves = {
+            c: _per_chain(hv.Curve((np.arange(d.size), d), "draw", vdim), c) for c, d in enumerate(draws)
+        }
+        return hv.NdOverlay(curves, kdims="chain", label=label)
+
+    return _panels(build, elements, "Trace")
+
+
+def rank(
+    posterior: Posterior,
+    var: str | None = None,
+    *,
+    index: int | Sequence[int] | None = None,
+    bins: int = 20,
+) -> hv.Layout:
+    """Rank plots: per element, a ``Histogram`` per chain of the ranks of its draws among all chains.
+
+    Well-mixed chains give flat histograms near the dashed line (draws / bins). Ranks run from 1
+    to chains x draws (ties averaged); ``bins`` equal bins (at most the number of draws); each
+    chain's counts sum to its number of draws. ``var`` and ``index`` as in ``trace``.
+
+    >>> import bnnppl as bp
+    >>> from bnnppl.datasets import sine_regression
+    >>> x, y = sine_regression(n=20)
+    >>> post = bp.fit(bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(4,)))), x, y, bp.SVI(steps=20, draws=8))
+    >>> int(rank(post, bins=4)[0].Histogram.Chain_0.dimension_values("count").sum())
+    8
+    """
+    from scipy.stats import rankdata
+
+    bins = check_count("bins", bins)
+    elements = _elements(posterior, var, index)
+
+    def build(label: str, draws: np.ndarray) -> hv.Overlay:
+        chains, n = draws.shape
+        k = min(bins, n)
+        ranks = rankdata(draws.ravel()).reshape(draws.shape)
+        edges = np.linspace(0.5, chains * n + 0.5, k + 1)
+        kdim = hv.Dimension("rank", label=f"rank of {label} among all chains")
+        hists = [
+            _per_chain(
+                hv.Histogram(
+                    (edges, np.histogram(r, edges)[0]), kdims=kdim, vdims="count", label=f"chain {c}"
+                ),
+                c,
+            )
+            for c, r in enumerate(ranks)
+        ]
+        uniform = _line(hv.HLine(n / k, label="uniform"), BLACK, 1.0, dash=True)
+        return hv.Overlay([*hists, uniform], label=label)
+
+    return _panels(build, elements, "Rank")
+
+
+def densities(
+    posterior: Posterior, var: str | None = None, *, index: int | Sequence[int] | None = None
+) -> hv.Layout:
+    """Posterior densities: per element, a kernel density estimate (``Distribution``) per chain.
+
+    ``var`` and ``index`` as in ``trace``; each panel is an ``NdOverlay`` keyed by ``chain``
+    whose elements hold that chain's draws.
+
+    >>> import bnnppl as bp
+    >>> from bnnppl.datasets import sine_regression
+    >>> x, y = sine_regression(n=20)
+    >>> post = bp.fit(bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(4,)))), x, y, bp.SVI(steps=20, draws=8))
+    >>> densities(post)[0][0].dimension_values("value").shape  # panel 0 (sigma), chain 0
+    (8,)
+    """
+    elements = _elements(posterior, var, index)
+
+    def build(label: str, draws: np.ndarray) -> hv.NdOverlay:
+        kdim = hv.Dimension("value", label=label)
+        dists = {c: _per_chain(hv.Distribution(d, kdim), c) for c, d in enumerate(draws)}
+        return hv.NdOverlay(dists, kdims="chain", label=label)
+
+    return _panels(build, elements, "Density")
+
+
+# --------------------------------------------------------------------------- fit
+
+
+def loss(posterior: Posterior) -> hv.Curve:
+    """The SVI loss (negative ELBO) per step on a log y axis.
+
+    A loss that reaches 0 or below is drawn as ``loss - min(loss) + 1`` (the y label says so), so
+    the log axis still shows the trend; non-finite losses are left as gaps.
+
+    >>> import bnnppl as bp
+    >>> from bnnppl.datasets import sine_regression
+    >>> x, y = sine_regression(n=20)
+    >>> post = bp.fit(bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(4,)))), x, y, bp.SVI(steps=20, draws=8))
+    >>> loss(post).dimension_values("step").tolist()[-3:]
+    [17, 18, 19]
+    """
+    posterior = _check_posterior(posterior)
+    if "loss" not in posterior.stats:
+        raise ValueError(
+            f"posterior: has no loss to plot: it was fitted with {type(posterior.method).__name__}; "
+            "loss() needs a posterior fitted with SVI."
+        )
+    values = np.asarray(posterior.stats["loss"], dtype=np.float64).ravel()
+    finite = np.isfinite(values)
+    if not finite.any():
+        raise ValueError(f"posterior.stats['loss']: all {values.size} values are NaN or infinite.")
+    low = values[finite].min()
+    label = "loss"
+    if low <= 0:
+        values, label = values - low + 1, "loss - min(loss) + 1"
+    values = np.where(finite, values, np.nan)
+    curve = hv.Curve((np.arange(values.size), values), "step", hv.Dimension("loss", label=label))
+    return _figure(_line(curve, BLUE, 1.5), "SVI loss", logy=True)
+
+
+def smc_history(posterior: Posterior) -> hv.Layout:
+    """An SMC fit's path from prior to posterior: the ESS after each reweighting (as a fraction of
+    the particles, with the resampling threshold and the stages that resampled marked), and the
+    tempering exponent ``beta`` or the number of data points included, per stage.
+
+    >>> import bnnppl as bp
+    >>> from bnnppl.datasets import sine_regression
+    >>> x, y = sine_regression(n=10)
+    >>> bnn = bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(3,)), likelihood=bp.Gaussian(noise=0.1)))
+    >>> post = bp.fit(bnn, x, y, bp.SMC(schedule="data", batch=5, particles=20, mcmc_steps=1, num_leapfrog=3))
+    >>> [panel.opts.get("plot", backend="bokeh").kwargs["title"] for panel in smc_history(post)]
+    ['SMC: effective sample size', 'SMC: data points included']
+    """
+    posterior = _check_posterior(posterior)
+    if "log_evidence" not in posterior.stats:
+        raise ValueError(
+            f"posterior: has no SMC history to plot: it was fitted with {type(posterior.method).__name__}; "
+            "smc_history() needs a posterior fitted with SMC."
+        )
+    stats = posterior.stats
+    ess = np.asarray(stats["ess"], dtype=np.float64)
+    stage = np.arange(1, ess.size + 1)
+    resampled = np.asarray(stats["resampled"], dtype=bool)
+    threshold = posterior.method.resample_ess
+    curve = _line(hv.Curve((stage, ess), "stage", hv.Dimension("ess", label="ESS / particles")), BLUE)
+    marks = _dots(hv.Scatter((stage[resampled], ess[resampled]), "stage", "ess", label="resampled"), ORANGE)
+    line = _line(hv.HLine(threshold), BLACK, 1.0, dash=True)
+    panels = [_figure(curve * marks * line, "SMC: effective sample size", ylim=(0, 1.05))]
+    if "beta" in stats:
+        path = hv.Curve((stage, np.asarray(stats["beta"])), "stage", hv.Dimension("beta", label="beta"))
+        panels.append(_figure(_line(path, BLUE), "SMC: tempering exponent"))
+    else:
+        path = hv.Curve((stage, np.asarray(stats["data_points"])), "stage", "data points")
+        panels.append(_figure(_line(path, BLUE), "SMC: data points included"))
+    return _layout(panels, 2)

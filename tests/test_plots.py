@@ -189,6 +189,20 @@ def test_decision_surface_many_classes_shows_the_top_probability(cat):
     np.testing.assert_allclose(img.dimension_values("probability"), expected, rtol=1e-5, atol=1e-6)
 
 
+def test_decision_surface_class_map_colours_the_most_probable_class(cat, tmp_path):
+    plot = plots.decision_surface(cat, cat.x, cat.y, resolution=10, show="class")
+    assert [type(el) for el in plot] == [hv.Image] + [hv.Points] * 3
+    img = plot.Image.I
+    assert img.vdims[0].name == "class"
+    expected = bp.predict(cat, image_points(img)).probs.argmax(1)
+    np.testing.assert_array_equal(img.dimension_values("class"), expected)
+    assert plots.save_png(plot, tmp_path / "classes.png").stat().st_size > 0
+    with pytest.raises(
+        ValueError, match=re.escape("show: unknown surface 'mode'. Allowed: 'class', 'probability'.")
+    ):
+        plots.decision_surface(cat, cat.x, cat.y, show="mode")
+
+
 def test_uncertainty_map_kinds(bern, cat):
     for kind, field in (("entropy", "entropy"), ("mutual_information", "epistemic")):
         img = plots.uncertainty_map(bern, bern.x, bern.y, kind=kind, resolution=10).Image.I

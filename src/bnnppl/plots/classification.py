@@ -11,6 +11,7 @@ import numpy as np
 from bnnppl._checks import check_choice
 from bnnppl.plots._common import (
     BLACK,
+    CLASS_COLORS,
     KINDS,
     _check_posterior,
     _figure,
@@ -46,17 +47,27 @@ def _probability_surface(probs: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> l
     return [_image(xs, ys, probs.max(1), vdim, "viridis", (0, 1))]
 
 
+SURFACES = ("class", "probability")
+
+
 def decision_surface(
-    posterior: Posterior, x: Any, y: Any, *, resolution: int = 60, padding: float = 0.5
+    posterior: Posterior,
+    x: Any,
+    y: Any,
+    *,
+    resolution: int = 60,
+    padding: float = 0.5,
+    show: str = "probability",
 ) -> hv.Overlay:
     """The predictive class probability of a 2-D classifier on a grid, with the data by class.
 
     The grid spans ``x`` plus ``padding`` on every side with ``resolution`` points per axis;
-    ``y`` holds the labels of ``x`` (``None``: plain points). Two classes (Bernoulli, or
-    Categorical with 2 classes): ``P(y = 1)`` and its 0.5 contour; more classes: the
-    probability of the predicted class. Returns an ``Overlay``: ``Image`` (key dimensions
-    ``x0``, ``x1``, value ``probability``), ``Contours`` (two classes) and one ``Points`` per
-    class.
+    ``y`` holds the labels of ``x`` (``None``: plain points). ``show="probability"``: with two
+    classes (Bernoulli, or Categorical with 2 classes) ``P(y = 1)`` and its 0.5 contour; with
+    more, the probability of the predicted class. ``show="class"``: the class map, each grid
+    point in the colour of its most probable class (``CLASS_COLORS``, as the points). Returns
+    an ``Overlay``: ``Image`` (key dimensions ``x0``, ``x1``, value ``probability`` or
+    ``class``), ``Contours`` (two classes, probability) and one ``Points`` per class.
 
     >>> import bnnppl as bp
     >>> from bnnppl.datasets import two_moons
@@ -66,14 +77,22 @@ def decision_surface(
     >>> plot = decision_surface(post, x, y, resolution=30)
     >>> [type(el).__name__ for el in plot], plot.Image.I.dimension_values("probability", flat=False).shape
     (['Image', 'Contours', 'Points', 'Points'], (30, 30))
+    >>> decision_surface(post, x, y, resolution=30, show="class").Image.I.vdims[0].name
+    'class'
     """
     from bnnppl.predict import predict
 
+    check_choice("show", show, SURFACES, "surface")
     posterior, x, y, resolution, padding = _surface_inputs(
         posterior, x, y, "a decision surface", resolution, padding
     )
     xs, ys, grid = _grid(x, resolution, padding)
     probs = predict(posterior, grid, keep_samples=False).probs
+    if show == "class":
+        k = probs.shape[1]
+        colors = [CLASS_COLORS[c % len(CLASS_COLORS)] for c in range(k)]
+        img = _image(xs, ys, probs.argmax(1), hv.Dimension("class"), colors, (-0.5, k - 0.5))
+        return _figure(hv.Overlay([_style(img, alpha=0.45), *_points(x, y)]), "Most probable class")
     return _figure(hv.Overlay([*_probability_surface(probs, xs, ys), *_points(x, y)]), "Decision surface")
 
 

@@ -69,6 +69,20 @@ def check_number(field: str, value: Any, *, positive: bool = False) -> float:
     return number
 
 
+def check_fraction(field: str, value: Any) -> float:
+    """A number strictly between 0 and 1.
+
+    >>> check_fraction("SMC.target_ess", 1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: SMC.target_ess: must be in (0, 1), got 1.5.
+    """
+    number = check_number(field, value)
+    if not 0 < number < 1:
+        raise spec_error(field, f"must be in (0, 1), got {value!r}.")
+    return number
+
+
 def _is_bool(value: Any) -> bool:
     return isinstance(value, bool) or type(value).__name__ == "bool"  # numpy.bool too
 

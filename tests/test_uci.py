@@ -100,7 +100,7 @@ def test_settings_defaults_and_config(tmp_path):
     assert (method.init, method.init_steps) == ("map", 2000)  # the guide starts at a MAP fit
     model, nuts = uci.settings(100)
     assert model.network.hidden == (100,) and nuts.to_dict()["method"] == "nuts"
-    assert (nuts.chains, nuts.warmup, nuts.samples, nuts.max_tree_depth, nuts.init) == (2, 300, 300, 8, "map")
+    assert (nuts.chains, nuts.warmup, nuts.samples, nuts.max_tree_depth, nuts.init) == (2, 1000, 1000, 8, "map")
     cfg = tmp_path / "c.yaml"
     cfg.write_text("model:\n  network: {activation: tanh}\n" + TINY)
     model, method = uci.settings(7, config=cfg)

@@ -50,8 +50,8 @@ def default_model(n_hidden: int) -> ModelSpec:
 DEFAULT_METHODS: dict[str, Method] = {
     "nuts": NUTS(
         chains=2,
-        warmup=300,
-        samples=300,
+        warmup=1000,
+        samples=1000,
         max_tree_depth=8,
         init="map",
         init_steps=2000,

@@ -38,8 +38,9 @@ def default_model(n_hidden: int) -> ModelSpec:
 
     That noise prior (an exponential law with mean 100, i.e. noise sd around 0.1 or more) keeps
     the noise away from zero: with HalfNormal(1), NUTS found nets that interpolate the 277 Yacht
-    training points with noise sd 0.001 and a test log-likelihood of -66. PBP's Gamma(6, 6) goes
-    too far the other way (noise sd 3x too large on Yacht, log-likelihood -2.27 against 0.03)."""
+    training points with noise sd 0.001 of the target's sd and a test log-likelihood of -66.
+    PBP's Gamma(6, 6) goes too far the other way (noise sd 3x too large on Yacht, log-likelihood
+    -2.27 against 0.03)."""
     return ModelSpec(
         network=MLP(hidden=(n_hidden,), activation="relu"),
         prior=Prior(scale=1.0, fan_in="lecun"),
@@ -47,6 +48,9 @@ def default_model(n_hidden: int) -> ModelSpec:
     )
 
 
+# NUTS: 2000 draws per split, 6 to 21 min per data set on 2 cores; SVI: the guide starts at a
+# MAP fit (from NumPyro's uniform start every variant tried underfit). docs/benchmarks.md has
+# the measurements behind both.
 DEFAULT_METHODS: dict[str, Method] = {
     "nuts": NUTS(
         chains=2,

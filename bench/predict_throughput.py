@@ -68,7 +68,7 @@ def best_of(fn, repeats: int) -> dict:
 
 def throughput(p: dict) -> dict:
     import bnnppl as bp
-    from bnnppl.predict import network_draws
+    from bnnppl.results import network_draws
 
     post = posterior(p["draws"], p["fit_steps"])
     x = inputs(p["points"])

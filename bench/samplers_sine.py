@@ -42,8 +42,8 @@ QUICK_SETS = {
 def methods(quick: bool) -> dict:
     import dataclasses
 
-    from bnnppl.config import load_config
     from bnnppl.inference import Langevin
+    from bnnppl.runs import load_config
 
     out = {name: load_config(ROOT / "configs" / file).inference for name, file in CONFIGS.items()}
     out["langevin"] = Langevin()
@@ -54,11 +54,9 @@ def methods(quick: bool) -> dict:
 
 def child(mode: str, p: dict) -> dict:
     import bnnppl as bp
-    from bnnppl import metrics
-    from bnnppl.config import load_config
     from bnnppl.datasets import sine_regression
-    from bnnppl.predict import log_likelihood
-    from bnnppl.run import prepare
+    from bnnppl.results import log_likelihood, metrics
+    from bnnppl.runs import load_config, prepare
 
     config = load_config(ROOT / "configs" / "sine_nuts.yaml")
     bnn, data = prepare(config, ROOT)

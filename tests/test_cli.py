@@ -11,8 +11,8 @@ import yaml
 from bnnppl import NUTS, ModelSpec
 from bnnppl.cli import main
 from bnnppl.datasets import sine_regression
-from bnnppl.example import EXAMPLE_SPEC, run_example
-from bnnppl.posterior import load
+from bnnppl.results.posterior import load
+from bnnppl.runs.example import EXAMPLE_SPEC, run_example
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ import yaml
 import bnnppl as bp
 from bnnppl import run as R
 from bnnppl.cli import main
-from bnnppl.config import RunConfig, load_config
+from bnnppl.runs.config import RunConfig, load_config
 
 FILES = ["config.yaml", "data.npz", "diagnostics.json", "metrics.json", "posterior", "predictions.npz", "summary.csv"]
 

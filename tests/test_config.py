@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from bnnppl import NUTS, SVI, datasets
-from bnnppl.config import ConfigError, DataConfig, RunConfig, apply_overrides, dump_config, load_config
+from bnnppl.runs.config import ConfigError, DataConfig, RunConfig, apply_overrides, dump_config, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.yaml") if p.name != "example_model.yaml")

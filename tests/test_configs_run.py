@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bnnppl.cli import main
-from bnnppl.config import load_config
+from bnnppl.runs.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.yaml") if p.name != "example_model.yaml")

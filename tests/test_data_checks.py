@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bnnppl._data import check_x, check_y
-from bnnppl.likelihoods import check_targets
+from bnnppl.model.likelihoods import check_targets
 from bnnppl.spec import (
     Bernoulli,
     Categorical,

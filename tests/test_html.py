@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from bnnppl import _html
-from bnnppl._html import save_html
+from bnnppl.runs.html import save_html
 from browser import console_errors, move_slider, open_page, plot_pixels, requests_made, sliders
 
 XS = np.linspace(0.0, 1.0, 60)

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import bnnppl as bp
-from bnnppl import metrics
 from bnnppl.datasets import sine_regression
 from bnnppl.inference.langevin import baoab_init, baoab_step, draw_momentum, kinetic_temperature
-from bnnppl.predict import log_likelihood
+from bnnppl.results import metrics
+from bnnppl.results.prediction import log_likelihood
 
 # ----------------------------------------------------------------------------- the BAOAB kernel
 

@@ -21,12 +21,12 @@ from numpyro import handlers
 from numpyro.infer import Predictive, Trace_ELBO
 
 import bnnppl as bp
-from bnnppl import metrics
 from bnnppl.datasets import heteroscedastic, heteroscedastic_noise
 from bnnppl.inference import svi as S
 from bnnppl.inference.alpha import AlphaELBO
 from bnnppl.model import LATENT
-from bnnppl.predict import log_likelihood, network_draws
+from bnnppl.results import metrics
+from bnnppl.results.prediction import log_likelihood, network_draws
 
 LV = bp.ModelSpec(network=bp.MLP(hidden=(10,)), latent=bp.LatentInput(variance=2.0))
 

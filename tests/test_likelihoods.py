@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bnnppl import Bernoulli, Categorical, Gaussian, HeteroscedasticGaussian, Poisson, StudentT
-from bnnppl.likelihoods import distribution, fixed_noise, moments, noise_distribution
+from bnnppl.model.likelihoods import distribution, fixed_noise, moments, noise_distribution
 from bnnppl.spec import ScalePrior
 
 F1 = jnp.array([[-1.0], [0.2], [1.5]])

@@ -5,7 +5,7 @@ import re
 import pytest
 import yaml
 
-from bnnppl.inference.methods import HMC, NUTS, SGHMC, SGLD, SMC, SVI, Langevin, method_from_dict
+from bnnppl.spec.methods import HMC, NUTS, SGHMC, SGLD, SMC, SVI, Langevin, method_from_dict
 
 METHODS = [
     NUTS(),

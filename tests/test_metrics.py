@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from bnnppl.metrics import (
+from bnnppl.results.metrics import (
     DEFAULT_LEVELS,
     accuracy,
     brier,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import scipy.special
 
-from bnnppl.networks import ACTIVATION_FUNCTIONS, build_network, flatten, output_width, param_shapes
+from bnnppl.model.networks import ACTIVATION_FUNCTIONS, build_network, flatten, output_width, param_shapes
 from bnnppl.spec import ACTIVATIONS, MLP
 
 REFERENCE = {

@@ -13,7 +13,7 @@ from scipy.stats import norm, rankdata
 import bnnppl as bp
 from bnnppl import metrics, plots
 from bnnppl.datasets import sine_regression, two_moons
-from bnnppl.predict import network_draws
+from bnnppl.results.prediction import network_draws
 
 pytestmark = pytest.mark.slow
 
@@ -453,7 +453,8 @@ def test_bad_input_fails_before_any_jax_work(monkeypatch, reg, bern):
     def no_jax(*args, **kwargs):
         raise AssertionError("JAX work started before the inputs were checked")
 
-    monkeypatch.setattr(importlib.import_module("bnnppl.predict"), "_chunks", no_jax)
+    for module in ("bnnppl.results.draws", "bnnppl.results.prediction"):
+        monkeypatch.setattr(importlib.import_module(module), "chunks", no_jax)
     monkeypatch.setattr(numpyro.infer.util, "log_density", no_jax)
     calls = [
         lambda: plots.decision_surface(bern, bern.x, bern.y, padding=-1),

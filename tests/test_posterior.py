@@ -10,7 +10,7 @@ from flax import linen
 
 import bnnppl as bp
 from bnnppl.datasets import sine_regression
-from bnnppl.posterior import compare, load, save
+from bnnppl.results.posterior import compare, load, save
 
 pytestmark = pytest.mark.slow
 
@@ -256,3 +256,22 @@ def test_select_chains_rejects_what_is_not_a_chain_number(nuts, chains):
         ValueError, match=re.escape(f"chains: each must be a chain number in 0..1, got {got}.")
     ):
         nuts.select_chains(*chains)
+
+
+def test_a_run_folder_saved_before_the_subpackages_still_loads_and_predicts_the_same():
+    """tests/data/run_before_subpackages: ``bnnppl.run.run`` of the layout before ``spec/``,
+    ``model/``, ``results/`` and ``runs/`` (sine, 12 points, SVI with 4 draws, seed 0)."""
+    from pathlib import Path
+
+    from bnnppl.runs import open_run
+
+    folder = Path(__file__).parent / "data" / "run_before_subpackages"
+    config, post, data = open_run(folder)
+    assert (config.inference, config.seed) == (bp.SVI(steps=20, draws=4), 0)
+    assert post.samples["net.Dense_0.kernel"].shape == (1, 4, 1, 3)
+    assert (data.x.shape, data.x_test.shape) == ((9, 1), (3, 1))
+    pred = bp.predict(post, data.x_test, seed=config.seed)
+    with np.load(folder / "predictions.npz") as saved:
+        np.testing.assert_array_equal(pred.mean, saved["mean"])
+        np.testing.assert_array_equal(pred.std, saved["std"])
+    assert load(folder / "posterior").method == post.method

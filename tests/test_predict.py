@@ -7,7 +7,7 @@ import pytest
 
 import bnnppl as bp
 from bnnppl.datasets import sine_regression, two_moons
-from bnnppl.predict import hdi, log_likelihood, network_draws
+from bnnppl.results.prediction import hdi, log_likelihood, network_draws
 
 pytestmark = pytest.mark.slow
 

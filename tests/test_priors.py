@@ -14,7 +14,7 @@ import scipy.stats
 from numpyro.infer import Predictive
 
 from bnnppl import BNN, MLP, Gaussian, ModelSpec, Prior, ScalePrior
-from bnnppl.priors import fan_factor, fans, resolve, scale_distribution, to_numpyro
+from bnnppl.model.priors import fan_factor, fans, resolve, scale_distribution, to_numpyro
 
 N_DRAWS = 4000
 X = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)

@@ -7,7 +7,7 @@ import yaml
 
 from bnnppl import run as R
 from bnnppl.cli import main
-from bnnppl.config import RunConfig
+from bnnppl.runs.config import RunConfig
 from browser import console_errors, move_slider, open_page, plot_pixels, requests_made, sliders
 
 TINY_MODEL = {"network": {"hidden": [3]}}

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import bnnppl as bp
-from bnnppl import metrics
 from bnnppl.datasets import sine_regression
-from bnnppl.predict import log_likelihood
+from bnnppl.results import metrics
+from bnnppl.results.prediction import log_likelihood
 from linear_model import LINEAR, closed_form, linear_data, log_evidence, weights
 
 SINE = bp.BNN(

@@ -10,7 +10,7 @@ import pytest
 import bnnppl as bp
 from bnnppl import uci
 from bnnppl.cli import main
-from bnnppl.config import ConfigError
+from bnnppl.runs.config import ConfigError
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "uci"
 TINY = "inference:\n  method: svi\n  steps: 50\n  draws: 10\n  chunk: 50\n"

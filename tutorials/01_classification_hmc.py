@@ -60,8 +60,9 @@ import holoviews as hv
 import numpy as np
 
 import bnnppl as bp
-from bnnppl import metrics, plots
+from bnnppl import plots
 from bnnppl.datasets import box_clusters
+from bnnppl.results import metrics
 
 hv.extension("bokeh")
 

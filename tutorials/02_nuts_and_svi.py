@@ -52,8 +52,9 @@ import holoviews as hv
 import numpy as np
 
 import bnnppl as bp
-from bnnppl import metrics, plots
+from bnnppl import plots
 from bnnppl.datasets import sine_regression, spiral
+from bnnppl.results import metrics
 
 hv.extension("bokeh")
 

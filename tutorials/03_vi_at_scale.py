@@ -52,8 +52,9 @@ import holoviews as hv
 import numpy as np
 
 import bnnppl as bp
-from bnnppl import metrics, plots
+from bnnppl import plots
 from bnnppl.datasets import two_moons
+from bnnppl.results import metrics
 
 hv.extension("bokeh")
 
@@ -138,7 +139,7 @@ loss_plot
 # `change` how much it fell compared with the 10 % before (above 1 % it warns: run longer).
 
 # %%
-from bnnppl.diagnostics import loss_check
+from bnnppl.results import loss_check
 
 check = loss_check(post.stats["loss"])
 print(check)

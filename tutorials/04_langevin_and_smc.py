@@ -55,9 +55,9 @@ import holoviews as hv
 import numpy as np
 
 import bnnppl as bp
-from bnnppl import metrics, plots
+from bnnppl import plots
 from bnnppl.datasets import langevin_curve, langevin_curve_function
-from bnnppl.predict import log_likelihood
+from bnnppl.results import log_likelihood, metrics
 
 hv.extension("bokeh")
 

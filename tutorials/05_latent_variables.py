@@ -58,9 +58,9 @@ import holoviews as hv
 import numpy as np
 
 import bnnppl as bp
-from bnnppl import metrics, plots
+from bnnppl import plots
 from bnnppl.datasets import heteroscedastic, heteroscedastic_mean, heteroscedastic_noise
-from bnnppl.predict import log_likelihood
+from bnnppl.results import log_likelihood, metrics
 
 hv.extension("bokeh")
 

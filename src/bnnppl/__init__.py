@@ -6,17 +6,25 @@
 Gaussian(noise=None, noise_prior=ScalePrior(family='half_cauchy', scale=1.0, concentration=None, rate=None))
 """
 
+import importlib as _importlib
+
 from bnnppl._jaxconfig import enable_compilation_cache as _enable_compilation_cache
-from bnnppl.inference import HMC, NUTS, SGHMC, SGLD, SMC, SVI, Langevin, fit, method_from_dict
+from bnnppl.inference import fit
 from bnnppl.model import BNN
-from bnnppl.posterior import Posterior, compare, load
-from bnnppl.predict import Predictions, predict
+from bnnppl.results import Posterior, Predictions, compare, load
 from bnnppl.spec import (
+    HMC,
     MLP,
+    NUTS,
+    SGHMC,
+    SGLD,
+    SMC,
+    SVI,
     Bernoulli,
     Categorical,
     Gaussian,
     HeteroscedasticGaussian,
+    Langevin,
     LatentInput,
     ModelSpec,
     Poisson,
@@ -24,7 +32,13 @@ from bnnppl.spec import (
     ScalePrior,
     StudentT,
     likelihood_from_dict,
+    method_from_dict,
 )
+
+# The old module path bnnppl.predict (``from bnnppl.predict import log_likelihood``) is loaded
+# before the function takes the name, so that importing it later cannot replace the function.
+_importlib.import_module("bnnppl.predict")
+from bnnppl.results import predict  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -1,11 +1,11 @@
 """The ``bnnppl`` command (also ``python -m bnnppl``): wiring only.
 
 - ``bnnppl run CONFIG [--set key.path=value ...]``: fit a YAML config, write a new run folder
-  (see ``bnnppl.run``) and print where it went, the metrics and the diagnostics;
+  (see ``bnnppl.runs.runner``) and print where it went, the metrics and the diagnostics;
 - ``bnnppl validate CONFIG``: check the config and its data without fitting;
 - ``bnnppl report RUN``: rebuild a run folder's ``report.html``;
 - ``bnnppl predict RUN --input in.csv --output out.csv``: predict with a saved posterior;
-- ``bnnppl example``: fit the default example (see ``bnnppl.example``);
+- ``bnnppl example``: fit the default example (see ``bnnppl.runs.example``);
 - ``bnnppl bench uci --data-dir DIR [--datasets ...] [--splits ...] [--method ...] [--config ...]``:
   the UCI regression benchmark (see ``bnnppl.uci``), resuming from the splits already done.
 
@@ -96,7 +96,7 @@ def _bench_parser(commands) -> None:
 
 
 def _load(args: argparse.Namespace):
-    from bnnppl.config import load_config
+    from bnnppl.runs.config import load_config
 
     overrides = list(args.overrides)
     if getattr(args, "out", None):
@@ -109,7 +109,7 @@ def _run(args: argparse.Namespace) -> int:
 
     config = _load(args)
     _set_devices(config)
-    from bnnppl.run import run
+    from bnnppl.runs.runner import run
 
     result = run(config, base=Path(args.config).parent, report=not args.no_report)
     method = config.inference.to_dict()["method"]
@@ -125,7 +125,7 @@ def _validate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     config = _load(args)
-    from bnnppl.run import prepare
+    from bnnppl.runs.runner import prepare
 
     _, data = prepare(config, Path(args.config).parent)
     test = "no test rows" if data.x_test is None else f"{len(data.x_test)} test rows"
@@ -139,8 +139,8 @@ def _validate(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bnnppl.report import write_report
-    from bnnppl.run import open_run
+    from bnnppl.runs.reader import open_run
+    from bnnppl.runs.report import write_report
 
     open_run(args.run_dir)  # a clear error for a folder that is not a run
     print(f"report: {write_report(args.run_dir, png=args.png)}")
@@ -152,8 +152,8 @@ def _report(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bnnppl.config import ConfigError
-    from bnnppl.run import predict_file
+    from bnnppl.runs.config import ConfigError
+    from bnnppl.runs.runner import predict_file
 
     if Path(args.output).exists() and not args.overwrite:
         raise ConfigError(f"--output: {args.output} exists; pass --overwrite to replace it.")
@@ -176,7 +176,7 @@ def _host_devices(chains: int) -> None:
 
 
 def _print_diagnostics(d) -> None:
-    from bnnppl.diagnostics import LossCheck, SMCCheck
+    from bnnppl.results.diagnostics import LossCheck, SMCCheck
 
     if isinstance(d, SMCCheck):
         print(f"  log-evidence: {d.log_evidence:.4g} ({d.stages} stages, {d.resamples} resampled)")
@@ -205,7 +205,7 @@ def _print_diagnostics(d) -> None:
 
 
 def _example(args: argparse.Namespace) -> int:
-    from bnnppl.example import run_example
+    from bnnppl.runs.example import run_example
 
     result = run_example(
         args.out, chains=args.chains, warmup=args.warmup, samples=args.samples, seed=args.seed
@@ -246,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         numpyro.set_host_device_count(max(args.chains, 1))
         return _example(args)
-    from bnnppl.config import ConfigError
+    from bnnppl.runs.config import ConfigError
 
     commands = {"run": _run, "validate": _validate, "report": _report, "predict": _predict, "bench": _bench}
     command = commands[args.command]

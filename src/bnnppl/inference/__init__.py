@@ -1,5 +1,12 @@
 """``fit(bnn, x, y, method=...)``: one obvious way to fit, returning a ``Posterior``.
 
+This package owns the samplers and optimisers: ``fit`` here, one module per family (``mcmc``:
+NUTS and HMC; ``svi`` with ``alpha``; ``langevin`` with ``baoab``: BAOAB, SGLD and SGHMC; ``smc``)
+and ``density``, the log density BlackJAX's samplers read. The method configs they run are plain
+data in ``bnnppl.spec.methods`` and are re-exported here. It imports ``bnnppl.results`` (a fit
+returns a ``Posterior``), ``bnnppl.model``, ``bnnppl.spec`` and the private helpers; never
+``bnnppl.plots`` or ``bnnppl.runs``.
+
 >>> import bnnppl as bp
 >>> from bnnppl.datasets import sine_regression
 >>> x, y = sine_regression(n=20, seed=0)
@@ -17,20 +24,10 @@ import time
 from typing import Any
 
 from bnnppl._checks import allowed_list
-from bnnppl.inference.methods import (
-    HMC,
-    METHODS,
-    NUTS,
-    SGHMC,
-    SGLD,
-    SMC,
-    SVI,
-    Langevin,
-    Method,
-    method_from_dict,
-)
-from bnnppl.model import BNN
-from bnnppl.posterior import Posterior
+from bnnppl.model.bnn import BNN
+from bnnppl.results.posterior import Posterior
+from bnnppl.spec.methods import HMC, METHODS, NUTS, SVI, Method, method_from_dict
+from bnnppl.spec.sampler_methods import SGHMC, SGLD, SMC, Langevin
 
 __all__ = ["HMC", "NUTS", "SGHMC", "SGLD", "SMC", "SVI", "Langevin", "Method", "fit", "method_from_dict"]
 

@@ -43,7 +43,7 @@ from numpyro.infer.util import get_importance_trace
 from numpyro.util import _validate_model, check_model_guide_match
 
 from bnnppl._checks import check_count, check_number
-from bnnppl.model import DATA_PLATE
+from bnnppl.model.sites import DATA_PLATE
 
 _PLATE_STREAM = 0x5EED_A1FA  # fold_in constant: the minibatch key, apart from the particles' keys
 

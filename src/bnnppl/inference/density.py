@@ -26,7 +26,8 @@ import numpy as np
 from numpyro import handlers
 from numpyro.distributions import biject_to
 
-from bnnppl.model import BNN, OBS
+from bnnppl.model.bnn import BNN
+from bnnppl.model.sites import OBS
 
 INITS = ("map", "prior", "uniform")
 
@@ -63,6 +64,18 @@ def _trace(model: Callable, values: Mapping[str, Any] | None, key: Any, x: Any, 
 
 def _latent(trace: Mapping[str, dict]) -> dict[str, dict]:
     return {k: s for k, s in trace.items() if s["type"] == "sample" and not s["is_observed"]}
+
+
+def _start(init: str, position: dict[str, Any], key: jax.Array) -> dict[str, Any]:
+    """The chains' start on the unconstrained scale: ``position`` (the MAP fit's or a prior draw)
+    or, for ``init="uniform"``, uniform in (-2, 2) in its shapes."""
+    if init != "uniform":
+        return position
+    keys = jax.random.split(key, len(position))
+    return {
+        k: jax.random.uniform(kk, jnp.shape(position[k]), minval=-2.0, maxval=2.0)
+        for kk, k in zip(keys, sorted(position), strict=True)
+    }
 
 
 def density(
@@ -106,16 +119,7 @@ def density(
     def unconstrain(values):
         return {k: t.inv(jnp.asarray(values[k])) for k, t in transforms.items()}
 
-    if init == "map":
-        position = unconstrain(start)
-    elif init == "prior":
-        position = unconstrain(prior_draw)
-    else:
-        keys = jax.random.split(key_init, len(transforms))
-        position = {
-            k: jax.random.uniform(kk, jnp.shape(prior_draw[k]), minval=-2.0, maxval=2.0)
-            for kk, k in zip(keys, sorted(transforms), strict=True)
-        }
+    position = _start(init, unconstrain(start if init == "map" else prior_draw), key_init)
     x1, y1 = x[:1], y[:1]  # the prior needs no data, but the model wants one row for shapes
 
     def log_prior(position):

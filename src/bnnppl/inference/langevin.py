@@ -66,8 +66,8 @@ from bnnppl.inference.baoab import (  # noqa: F401  (re-exported)
     kinetic_temperature,
 )
 from bnnppl.inference.density import Density, density
-from bnnppl.inference.methods import SGHMC, SGLD, Langevin
-from bnnppl.model import BNN
+from bnnppl.model.bnn import BNN
+from bnnppl.spec.sampler_methods import SGHMC, SGLD, Langevin
 
 __all__ = ["BAOABState", "baoab_init", "baoab_step", "draw_momentum", "fit_langevin", "kinetic_temperature"]
 

@@ -9,9 +9,10 @@ import numpy as np
 from numpyro import handlers
 from numpyro import infer as ni
 
-from bnnppl.inference.methods import HMC, NUTS
 from bnnppl.inference.svi import point_fit
-from bnnppl.model import BNN, F
+from bnnppl.model.bnn import BNN
+from bnnppl.model.sites import F
+from bnnppl.spec.methods import HMC, NUTS
 
 EXTRA_FIELDS = ("diverging", "accept_prob", "num_steps", "adapt_state.step_size", "energy")
 

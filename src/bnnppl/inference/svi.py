@@ -17,9 +17,10 @@ from numpyro.infer.autoguide import AutoDelta, AutoLowRankMultivariateNormal, Au
 from tqdm.auto import tqdm
 
 from bnnppl.inference.alpha import AlphaELBO
-from bnnppl.inference.methods import SVI
-from bnnppl.model import BNN, NET_PARAMS
-from bnnppl.networks import flatten
+from bnnppl.model.bnn import BNN
+from bnnppl.model.networks import flatten
+from bnnppl.model.sites import NET_PARAMS
+from bnnppl.spec.methods import SVI
 
 
 def make_guide(method: SVI, model: Any, init: dict | None = None) -> Any:

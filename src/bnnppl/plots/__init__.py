@@ -22,6 +22,10 @@ builder                     shows
 
 Every input is checked before any JAX work; errors name the argument, quote the value and say
 what is allowed: ``ValueError: x: must have 2 columns for a decision surface, got 1.``
+
+This package imports ``bnnppl.results`` (it reads posteriors and predictions), ``bnnppl.model``,
+``bnnppl.spec`` and the private helpers; never ``bnnppl.inference`` or ``bnnppl.runs`` (runs embed
+its objects in reports).
 """
 
 from bnnppl.plots._common import BAND_LEVELS, BLACK, BLUE, CLASS_COLORS, KINDS, ORANGE

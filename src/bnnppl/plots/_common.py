@@ -10,11 +10,11 @@ import numpy as np
 
 from bnnppl._checks import check_count, check_number, spec_error
 from bnnppl._data import check_x
-from bnnppl.spec import Bernoulli, Categorical
+from bnnppl.spec.likelihoods import Bernoulli, Categorical
 
 if TYPE_CHECKING:
-    from bnnppl.posterior import Posterior
-    from bnnppl.predict import Predictions
+    from bnnppl.results.posterior import Posterior
+    from bnnppl.results.prediction import Predictions
 
 BAND_LEVELS = (0.025, 0.25, 0.5, 0.75, 0.975)
 """The quantile levels ``regression`` reads: the median and the 50 % and 95 % central bands."""
@@ -91,7 +91,7 @@ def _quote(value: Any) -> str:
 
 
 def _check_posterior(posterior: Any, name: str = "posterior") -> Posterior:
-    from bnnppl.posterior import Posterior
+    from bnnppl.results.posterior import Posterior
 
     if not isinstance(posterior, Posterior):
         raise spec_error(
@@ -101,7 +101,7 @@ def _check_posterior(posterior: Any, name: str = "posterior") -> Posterior:
 
 
 def _check_pred(pred: Any) -> Predictions:
-    from bnnppl.predict import Predictions
+    from bnnppl.results.prediction import Predictions
 
     if not isinstance(pred, Predictions):
         raise spec_error(
@@ -161,7 +161,7 @@ def _surface_inputs(
     posterior: Any, x: Any, y: Any, what: str, resolution: Any, padding: Any
 ) -> tuple[Posterior, np.ndarray, np.ndarray | None, int, float]:
     """The checked ``(posterior, x, y, resolution, padding)`` of a 2-D classification plot."""
-    from bnnppl.likelihoods import check_targets
+    from bnnppl.model.likelihoods import check_targets
 
     posterior = _classification(posterior, what)
     x = check_x(x)

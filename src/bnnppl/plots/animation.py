@@ -23,10 +23,10 @@ from bnnppl.plots._common import (
     _surface_inputs,
 )
 from bnnppl.plots.classification import _probability_surface
-from bnnppl.spec import Categorical
+from bnnppl.spec.likelihoods import Categorical
 
 if TYPE_CHECKING:
-    from bnnppl.posterior import Posterior
+    from bnnppl.results.posterior import Posterior
 
 # --------------------------------------------------------------------------- animation
 
@@ -55,7 +55,7 @@ def draws_animation(
     >>> draws_animation(post, x, y, frames=3).keys()
     [0, 4, 7]
     """
-    from bnnppl.likelihoods import check_targets
+    from bnnppl.model.likelihoods import check_targets
 
     posterior = _check_posterior(posterior)
     frames = check_count("frames", frames)
@@ -90,8 +90,8 @@ def draws_animation(
 def _curve_frames(posterior: Posterior, x: np.ndarray, y: Any, resolution: int, padding: float) -> list:
     import jax.numpy as jnp
 
-    from bnnppl.likelihoods import moments
-    from bnnppl.predict import network_draws
+    from bnnppl.model.likelihoods import moments
+    from bnnppl.results.draws import network_draws
 
     lo, hi = float(x.min()) - padding, float(x.max()) + padding
     grid = np.linspace(lo, hi if hi > lo else lo + 1.0, resolution)
@@ -109,8 +109,8 @@ def _curve_frames(posterior: Posterior, x: np.ndarray, y: Any, resolution: int, 
 def _surface_frames(posterior: Posterior, x: np.ndarray, y: Any, resolution: int, padding: float) -> list:
     import jax.numpy as jnp
 
-    from bnnppl.likelihoods import moments
-    from bnnppl.predict import network_draws
+    from bnnppl.model.likelihoods import moments
+    from bnnppl.results.draws import network_draws
 
     xs, ys, grid = _grid(x, resolution, padding)
     per_draw = np.asarray(moments(posterior.bnn.likelihood, jnp.asarray(network_draws(posterior, grid)))[0])

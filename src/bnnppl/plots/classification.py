@@ -21,10 +21,10 @@ from bnnppl.plots._common import (
     _style,
     _surface_inputs,
 )
-from bnnppl.spec import Bernoulli
+from bnnppl.spec.likelihoods import Bernoulli
 
 if TYPE_CHECKING:
-    from bnnppl.posterior import Posterior
+    from bnnppl.results.posterior import Posterior
 
 # --------------------------------------------------------------------------- 2-D classification
 
@@ -80,7 +80,7 @@ def decision_surface(
     >>> decision_surface(post, x, y, resolution=30, show="class").Image.I.vdims[0].name
     'class'
     """
-    from bnnppl.predict import predict
+    from bnnppl.results.prediction import predict
 
     check_choice("show", show, SURFACES, "surface")
     posterior, x, y, resolution, padding = _surface_inputs(
@@ -100,8 +100,8 @@ def _probability_std(posterior: Posterior, grid: np.ndarray, mean_probs: np.ndar
     """Std between draws of P(y = 1) (two classes) or of the predicted class's probability."""
     import jax.numpy as jnp
 
-    from bnnppl.likelihoods import moments
-    from bnnppl.predict import network_draws
+    from bnnppl.model.likelihoods import moments
+    from bnnppl.results.draws import network_draws
 
     spec = posterior.bnn.likelihood
     per_draw = np.asarray(moments(spec, jnp.asarray(network_draws(posterior, grid)))[0])  # (S, n[, K])
@@ -137,7 +137,7 @@ def uncertainty_map(
     >>> plot.Image.I.vdims
     [Dimension('mutual_information', label='mutual information (nats)')]
     """
-    from bnnppl.predict import predict
+    from bnnppl.results.prediction import predict
 
     kind = check_choice("kind", kind, KINDS, "uncertainty kind")
     posterior, x, y, resolution, padding = _surface_inputs(
@@ -214,7 +214,7 @@ def map_contour(
     >>> next(iter(map_contour(post, x, y, resolution=20))).label  # the Image  # doctest: +ELLIPSIS
     'MAP draw: chain 0, draw ...'
     """
-    from bnnppl.predict import predict
+    from bnnppl.results.prediction import predict
 
     posterior, x, y, resolution, padding = _surface_inputs(
         posterior, x, y, "a MAP contour plot", resolution, padding

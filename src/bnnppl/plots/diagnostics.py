@@ -25,7 +25,7 @@ from bnnppl.plots._common import (
 )
 
 if TYPE_CHECKING:
-    from bnnppl.posterior import Posterior
+    from bnnppl.results.posterior import Posterior
 
 _DEFAULT_ELEMENTS = 4  # trace / rank / densities show this many elements of an array by default
 

@@ -28,7 +28,7 @@ from bnnppl.plots._common import (
 )
 
 if TYPE_CHECKING:
-    from bnnppl.predict import Predictions
+    from bnnppl.results.prediction import Predictions
 
 # --------------------------------------------------------------------------- 1-D regression
 
@@ -166,7 +166,7 @@ def calibration(
     >>> calibration(bp.predict(post, x, keep_samples=True), y, levels=[0.5, 0.9]).Curve.Model.kdims
     [Dimension('level', label='nominal level')]
     """
-    from bnnppl import metrics
+    from bnnppl.results import metrics
 
     pred = _check_pred(pred)
     y = _targets("y", y, pred.x.shape[0], "pred.x")

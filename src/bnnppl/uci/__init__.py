@@ -16,6 +16,9 @@ resumes; then ``<out>/results.json`` and ``<out>/results.md`` beside the publish
 
 The parts: ``bnnppl.uci.data`` (loader, standardiser, log-likelihood in original units),
 ``bnnppl.uci.bench`` (settings and runs), ``bnnppl.uci.tables`` (results and the published numbers).
+A face users touch, it may import every layer below it (``bnnppl.runs`` for its checks and config
+errors, ``bnnppl.inference``, ``bnnppl.results``, ``bnnppl.model``, ``bnnppl.spec``); only the
+command line imports it.
 """
 
 from bnnppl.uci.bench import (

@@ -14,12 +14,15 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from bnnppl import metrics
 from bnnppl._checks import check_choice
 from bnnppl._io import atomic_write
-from bnnppl.config import ConfigError, read_yaml
-from bnnppl.inference.methods import NUTS, SVI, Method, method_from_dict
-from bnnppl.spec import MLP, Gaussian, ModelSpec, Prior, ScalePrior
+from bnnppl.results import metrics
+from bnnppl.runs.config import ConfigError, read_yaml
+from bnnppl.spec.likelihoods import Gaussian
+from bnnppl.spec.methods import NUTS, SVI, Method, method_from_dict
+from bnnppl.spec.model import ModelSpec
+from bnnppl.spec.network import MLP
+from bnnppl.spec.priors import Prior, ScalePrior
 from bnnppl.uci.data import UCIData, available, load_uci, original_log_likelihood, standardizer
 from bnnppl.uci.tables import _split_files, write_results
 
@@ -116,7 +119,7 @@ def parse_splits(text: str | None, n_splits: int, name: str) -> list[int]:
     >>> parse_splits("19-20", 20, "yacht")
     Traceback (most recent call last):
     ...
-    bnnppl.config.ConfigError: --splits '19-20': yacht has splits 0-19, not 20.
+    bnnppl.runs.data.ConfigError: --splits '19-20': yacht has splits 0-19, not 20.
     """
     if text is None:
         return list(range(n_splits))
@@ -193,9 +196,9 @@ def plan(
 def run_split(job: Job, k: int, *, progress: bool | None = False) -> dict[str, Any]:
     """Fit split ``k`` of ``job`` on standardised data; RMSE and test log-likelihood in original units."""
     from bnnppl.inference import fit
-    from bnnppl.model import BNN
-    from bnnppl.predict import log_likelihood, network_draws
-    from bnnppl.run import _diagnostics_dict, check
+    from bnnppl.model.bnn import BNN
+    from bnnppl.results.draws import log_likelihood, network_draws
+    from bnnppl.runs.runner import _diagnostics_dict, check
 
     x_tr, y_tr, x_te, y_te = job.data.split(k)
     s = standardizer(x_tr, y_tr)

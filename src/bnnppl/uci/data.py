@@ -16,8 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bnnppl import metrics
-from bnnppl.config import ConfigError
+from bnnppl.results import metrics
+from bnnppl.runs.config import ConfigError
 
 FILES = ("data.txt", "index_features.txt", "index_target.txt", "n_hidden.txt", "n_splits.txt")
 

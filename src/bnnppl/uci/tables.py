@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from bnnppl._io import atomic_write
-from bnnppl.config import ConfigError
+from bnnppl.runs.config import ConfigError
 
 ROWS = {  # data set folder -> row name in PUBLISHED.md
     "bostonHousing": "Boston Housing",

@@ -21,12 +21,12 @@ from typing import Any
 import numpy as np
 
 from bnnppl import datasets, plots
-from bnnppl._html import save_html
-from bnnppl.config import RunConfig, dump_config
-from bnnppl.diagnostics import ESS_LIMIT, RHAT_LIMIT, UNIQUE_LIMIT, Diagnostics, LossCheck, SMCCheck
-from bnnppl.posterior import Posterior
-from bnnppl.predict import predict
-from bnnppl.run import METRICS, REPORT, load_data, open_run, read_check, read_config
+from bnnppl.runs.html import save_html
+from bnnppl.runs.config import RunConfig, dump_config
+from bnnppl.results.diagnostics import ESS_LIMIT, RHAT_LIMIT, UNIQUE_LIMIT, Diagnostics, LossCheck, SMCCheck
+from bnnppl.results.posterior import Posterior
+from bnnppl.results.prediction import predict
+from bnnppl.runs.reader import METRICS, REPORT, load_data, open_run, read_check, read_config
 
 TRUTH = {
     "sine": lambda x: x * np.sin(5.0 * x),
@@ -47,7 +47,7 @@ def write_report(
     ``png=True`` also saves every plot as ``plots/<nn>-<title>.png`` for slides (a HoloMap as
     its last frame). ``posterior`` saves reloading it when the caller has it in memory, and
     ``name`` is the run's name when the folder is still being filled under a temporary one (both
-    from ``bnnppl.run``).
+    from ``bnnppl.runs.runner``).
 
     >>> write_report("runs/sine_nuts-20261123-182336", png=True)  # doctest: +SKIP
     PosixPath('runs/sine_nuts-20261123-182336/report.html')

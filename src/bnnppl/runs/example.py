@@ -14,10 +14,13 @@ import yaml
 
 from bnnppl._io import atomic_write, new_run_dir
 from bnnppl.datasets import sine_regression
-from bnnppl.diagnostics import Diagnostics
+from bnnppl.results.diagnostics import Diagnostics
 from bnnppl.inference import NUTS, fit
-from bnnppl.model import BNN
-from bnnppl.spec import MLP, Gaussian, ModelSpec, Prior, ScalePrior
+from bnnppl.model.bnn import BNN
+from bnnppl.spec.likelihoods import Gaussian
+from bnnppl.spec.model import ModelSpec
+from bnnppl.spec.network import MLP
+from bnnppl.spec.priors import Prior, ScalePrior
 
 EXAMPLE_SPEC = ModelSpec(
     network=MLP(hidden=(10,), activation="tanh"),

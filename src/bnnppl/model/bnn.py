@@ -1,27 +1,7 @@
 """``BNN``: a network, a prior and a likelihood compiled to a plain NumPyro model.
 
 ``bnn.model(x, y=None)`` is an ordinary NumPyro model: any kernel, guide, ``Predictive`` or
-handler works on it. Its sites (this module is the only place their names live):
-
-=========================== ============ ==================================================
-site                        kind         shape / meaning
-=========================== ============ ==================================================
-``net.<param path>``        sample       each Bayesian parameter, e.g. ``net.Dense_0.kernel``
-                                         of shape ``(n_features, width)`` (``n_features + 1``
-                                         with a latent input)
-``prior_scale.<layer>``     sample       ``()``: a layer's learned prior scale (hierarchical)
-``net$params``              param        the deterministic layers' point estimates (NumPyro's
-                                         name for a module's parameters)
-``sigma``                   sample       ``()``: the noise scale, when the likelihood learns it
-``data``                    plate        ``n_points``
-``z``                       sample       ``(n_points,)``: the latent input, inside ``data``
-                                         (only with ``ModelSpec(latent=LatentInput())``)
-``f``                       deterministic ``(n_points, n_outputs)``: the network output
-``obs``                     sample       ``(n_points,)``: the targets (observed when ``y`` given)
-=========================== ============ ==================================================
-
-Names use dots, not NumPyro's usual ``net/...``: ArviZ (xarray) forbids ``/`` in variable names.
-With minibatches (``subsample_size``) ``z``, ``f`` and ``obs`` have ``subsample_size`` rows.
+handler works on it. Its sites are named in ``bnnppl.model.sites`` (the only place their names live).
 
 >>> import jax, numpy as np
 >>> from numpyro import handlers
@@ -57,50 +37,26 @@ import numpyro
 import numpyro.distributions as dist
 from flax import linen, nnx
 from numpyro.contrib.module import random_flax_module, random_nnx_module
-from numpyro.primitives import Messenger
 
-from bnnppl import likelihoods, networks, priors
 from bnnppl._checks import allowed_list
 from bnnppl._data import check_x
-from bnnppl.spec import (
-    LIKELIHOODS,
-    Likelihood,
-    ModelSpec,
-    Prior,
-    as_layer_priors,
-    check_deterministic,
-    check_layer_names,
-    covers,
+from bnnppl.model import likelihoods, networks, priors
+from bnnppl.model.sites import (
+    DATA_PLATE,
+    LATENT,
+    NET,
+    NET_PARAMS,
+    OBS,
+    SIGMA,
+    F,
+    _dotted_sites,
+    prior_scale_site,
 )
-
-NET = "net"
-NET_PARAMS = "net$params"
-F = "f"
-SIGMA = "sigma"
-OBS = "obs"
-DATA_PLATE = "data"
-PRIOR_SCALE = "prior_scale"
-LATENT = "z"
+from bnnppl.spec.likelihoods import LIKELIHOODS, Likelihood
+from bnnppl.spec.model import ModelSpec, as_layer_priors, check_deterministic, check_layer_names, covers
+from bnnppl.spec.priors import Prior
 
 PriorForm = dist.Distribution | Mapping[str, dist.Distribution] | Callable[[str, tuple], Any]
-
-
-def param_site(path: str) -> str:
-    """The sample site of network parameter ``path``: ``"Dense_0.kernel"`` -> ``"net.Dense_0.kernel"``."""
-    return f"{NET}.{path}"
-
-
-def prior_scale_site(layer: str) -> str:
-    """The sample-site name of a layer's learned prior scale: ``"prior_scale.Dense_0"``."""
-    return f"{PRIOR_SCALE}.{layer}"
-
-
-class _dotted_sites(Messenger):
-    """Rename the sites NumPyro's module helpers scope as ``net/<path>`` to ``net.<path>``."""
-
-    def process_message(self, msg: dict) -> None:
-        if msg["type"] == "sample" and msg["name"].startswith(NET + "/"):
-            msg["name"] = param_site(msg["name"][len(NET) + 1 :])
 
 
 def with_latent(x: Any, z: Any) -> jax.Array:
@@ -189,19 +145,8 @@ class BNN:
                 f"likelihood: must be a likelihood spec such as bnnppl.Gaussian(), got {likelihood!r}; "
                 f"families: {allowed_list(LIKELIHOODS)}."
             )
-        is_spec = isinstance(prior, Prior)
-        if not is_spec and not (isinstance(prior, dist.Distribution | Mapping) or callable(prior)):
-            raise TypeError(
-                "prior: must be a bnnppl.Prior, a NumPyro distribution, a dict of them keyed by "
-                f"parameter path, or a callable (path, shape) -> distribution; got {prior!r}."
-            )
         deterministic = tuple(deterministic)
-        if not is_spec and (layer_priors or deterministic):
-            raise ValueError(
-                "prior: layer_priors and deterministic need prior to be a bnnppl.Prior; with a "
-                "NumPyro prior form, say it in the form itself (a dict prior leaves out the "
-                "parameters that stay point estimates)."
-            )
+        priors.check_form(prior, has_layer_choices=bool(layer_priors or deterministic))
         self = cls.__new__(cls)
         self._setup(
             spec=None,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bnnppl._checks import check_choice, check_number, spec_error
-from bnnppl._specbase import Spec, set_field
+from bnnppl.spec.base import Spec, set_field
 
 PRIOR_FAMILIES = ("laplace", "normal", "student_t")
 FAN_IN_RULES = ("glorot", "he", "lecun", "neal")

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import jax
 import numpyro
 import numpyro.distributions as dist
 from numpyro.distributions.transforms import PowerTransform
 
-from bnnppl.spec import Prior, ScalePrior, covers
+from bnnppl.spec.model import covers
+from bnnppl.spec.priors import Prior, ScalePrior
 
 
 def scale_distribution(spec: ScalePrior) -> dist.Distribution:
@@ -154,3 +156,20 @@ def to_numpyro(
             scale = scale * learned[layer][1]
         form[path] = weight_distribution(spec, scale)
     return form
+
+
+def check_form(prior: Any, *, has_layer_choices: bool) -> None:
+    """``prior`` must be a ``Prior`` spec or one of NumPyro's forms; per-layer choices
+    (``layer_priors``, ``deterministic``) need the spec."""
+    is_spec = isinstance(prior, Prior)
+    if not is_spec and not (isinstance(prior, dist.Distribution | Mapping) or callable(prior)):
+        raise TypeError(
+            "prior: must be a bnnppl.Prior, a NumPyro distribution, a dict of them keyed by "
+            f"parameter path, or a callable (path, shape) -> distribution; got {prior!r}."
+        )
+    if not is_spec and has_layer_choices:
+        raise ValueError(
+            "prior: layer_priors and deterministic need prior to be a bnnppl.Prior; with a "
+            "NumPyro prior form, say it in the form itself (a dict prior leaves out the "
+            "parameters that stay point estimates)."
+        )

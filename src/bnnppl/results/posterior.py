@@ -7,10 +7,6 @@ ArviZ, diagnostics and prediction read it; nothing is kept on the model.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,14 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bnnppl.model import BNN, OBS, F
+from bnnppl.model.bnn import BNN
+from bnnppl.model.sites import OBS, F
+from bnnppl.results import saving
+from bnnppl.results.diagnostics import Diagnostics, summarize
+from bnnppl.results.draws import log_likelihood as loglik
+from bnnppl.results.draws import network_draws
+from bnnppl.spec.methods import MCMC_METHODS
 
 if TYPE_CHECKING:
     import pandas as pd
     import xarray as xr
 
-    from bnnppl.diagnostics import Diagnostics
-    from bnnppl.inference.methods import Method
+    from bnnppl.spec.methods import Method
 
 # NumPyro's names for MCMC statistics -> ArviZ's sample_stats names
 STAT_NAMES = {
@@ -116,9 +117,6 @@ class Posterior:
         """
         import arviz as az
 
-        from bnnppl.predict import log_likelihood as loglik
-        from bnnppl.predict import network_draws
-
         chains, draws = self.num_chains, self.num_draws
         post: dict[str, Any] = dict(self.samples)
         if function:
@@ -143,8 +141,6 @@ class Posterior:
 
     def diagnostics(self) -> Diagnostics:
         """Worst r-hat / ESS of parameters and of ``f`` at the training inputs, and divergences."""
-        from bnnppl.diagnostics import summarize
-
         return summarize(self.to_arviz(log_likelihood=False), function_site=F)
 
     def loo(self) -> Any:
@@ -154,7 +150,7 @@ class Posterior:
         """
         import arviz as az
 
-        if not isinstance(self.method, _mcmc_methods()):
+        if not isinstance(self.method, MCMC_METHODS):
             raise ValueError(
                 f"method: PSIS-LOO needs an MCMC posterior (NUTS, HMC, Langevin, SGLD or SGHMC), "
                 f"got {type(self.method).__name__}."
@@ -162,14 +158,8 @@ class Posterior:
         return az.loo(self.to_arviz(function=False))
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Write this posterior to the folder ``path`` (see ``bnnppl.posterior.save``)."""
+        """Write this posterior to the folder ``path`` (see ``bnnppl.results.posterior.save``)."""
         return save(self, path, overwrite=overwrite)
-
-
-def _mcmc_methods() -> tuple[type, ...]:
-    from bnnppl.inference.methods import MCMC_METHODS
-
-    return MCMC_METHODS
 
 
 def compare(posteriors: Mapping[str, Posterior]) -> pd.DataFrame:
@@ -183,59 +173,11 @@ def compare(posteriors: Mapping[str, Posterior]) -> pd.DataFrame:
     if len(posteriors) < 2:
         raise ValueError(f"posteriors: compare needs at least two, got {len(posteriors)}.")
     for name, post in posteriors.items():
-        if not isinstance(post, Posterior) or not isinstance(post.method, _mcmc_methods()):
+        if not isinstance(post, Posterior) or not isinstance(post.method, MCMC_METHODS):
             raise ValueError(
                 f"posteriors[{name!r}]: must be an MCMC Posterior (NUTS, HMC, Langevin, SGLD or SGHMC)."
             )
     return az.compare({name: post.to_arviz(function=False) for name, post in posteriors.items()})
-
-
-# --------------------------------------------------------------------------- save / load
-
-FORMAT = 1
-_FILES = ("meta.json", "model.yaml", "method.yaml", "posterior.nc", "arrays.npz")
-
-
-def _model_dict(bnn: BNN) -> dict[str, Any]:
-    from bnnppl.spec import Prior
-
-    if bnn.spec is not None:
-        return {"spec": bnn.spec.to_dict()}
-    return {
-        "module": type(bnn.module).__name__,
-        "prior": bnn.prior.to_dict() if isinstance(bnn.prior, Prior) else repr(bnn.prior),
-        "likelihood": bnn.likelihood.to_dict(),
-    }
-
-
-def _write_folder(posterior: Posterior, folder: Path) -> None:
-    import arviz as az
-    import yaml
-
-    meta = {
-        "format": FORMAT,
-        "versions": _versions(),
-        "n_points": int(posterior.x.shape[0]),
-        "n_features": int(posterior.x.shape[1]),
-        "chains": posterior.num_chains,
-        "draws": posterior.num_draws,
-        "seed": posterior.seed,
-        "seconds": posterior.seconds,
-    }
-    (folder / "meta.json").write_text(json.dumps(meta, indent=2))
-    (folder / "model.yaml").write_text(yaml.safe_dump(_model_dict(posterior.bnn), sort_keys=False))
-    (folder / "method.yaml").write_text(yaml.safe_dump(posterior.method.to_dict(), sort_keys=False))
-    az.from_dict({"posterior": dict(posterior.samples)}).to_netcdf(folder / "posterior.nc", engine="h5netcdf")
-    arrays = {"x": posterior.x, "y": posterior.y}
-    arrays |= {f"stats/{k}": v for k, v in posterior.stats.items()}
-    arrays |= {f"fixed/{k}": v for k, v in posterior.fixed.items()}
-    np.savez(folder / "arrays.npz", **arrays)
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import version
-
-    return {name: version(name) for name in ("bnnppl", "jax", "numpyro", "flax", "arviz")}
 
 
 def save(posterior: Posterior, path: str | Path, *, overwrite: bool = False) -> Path:
@@ -246,81 +188,11 @@ def save(posterior: Posterior, path: str | Path, *, overwrite: bool = False) -> 
     ``method.yaml`` and ``meta.json`` (shapes, seed, library versions). An existing ``path`` is
     replaced only with ``overwrite=True``.
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"path: {str(path)!r} exists; choose a new folder or pass overwrite=True.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    tmp.mkdir()
-    try:
-        _write_folder(posterior, tmp)
-        if path.exists():
-            old = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.old")
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return path
-
-
-def _check_bnn_fits(bnn: BNN, samples: Mapping[str, np.ndarray], n_features: int) -> None:
-    shapes = bnn.param_shapes(n_features)
-    for name, value in samples.items():
-        if name.startswith("net."):
-            path = name[len("net.") :]
-            if path not in shapes or tuple(value.shape[2:]) != shapes[path]:
-                got = shapes.get(path, "no such parameter")
-                raise ValueError(
-                    f"bnn: does not match the saved posterior: site {name!r} has shape "
-                    f"{tuple(value.shape[2:])} in the file but {got} in this model."
-                )
+    return saving.write(posterior, path, overwrite=overwrite)
 
 
 def load(path: str | Path, *, bnn: BNN | None = None) -> Posterior:
     """Read a posterior written by ``save``. A posterior of your own flax module needs ``bnn``:
     the same ``BNN.from_module(...)`` it was fitted with (a spec cannot describe the module).
     """
-    import xarray as xr
-    import yaml
-
-    from bnnppl.inference.methods import method_from_dict
-    from bnnppl.spec import ModelSpec
-
-    path = Path(path)
-    missing = [name for name in _FILES if not (path / name).is_file()]
-    if missing:
-        raise FileNotFoundError(
-            f"path: {str(path)!r} is not a saved bnnppl posterior (missing {', '.join(missing)})."
-        )
-    meta = json.loads((path / "meta.json").read_text())
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"path: format {meta.get('format')!r} is not one this bnnppl reads ({FORMAT}).")
-    model = yaml.safe_load((path / "model.yaml").read_text())
-    if bnn is None:
-        if "spec" not in model:
-            raise ValueError(
-                f"bnn: this posterior was fitted with your own flax module ({model['module']!r}), which a "
-                "spec cannot describe; pass the same model: load(path, bnn=BNN.from_module(module, "
-                "prior=..., likelihood=...))."
-            )
-        bnn = BNN(ModelSpec.from_dict(model["spec"], "model"))
-    with xr.open_datatree(path / "posterior.nc", engine="h5netcdf") as tree:
-        samples = {k: v.values.copy() for k, v in tree["posterior"].to_dataset().data_vars.items()}
-    with np.load(path / "arrays.npz") as arrays:
-        data = {k: arrays[k] for k in arrays.files}
-    _check_bnn_fits(bnn, samples, int(meta["n_features"]))
-    return Posterior(
-        bnn=bnn,
-        method=method_from_dict(yaml.safe_load((path / "method.yaml").read_text()), "method"),
-        samples=samples,
-        stats={k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("stats/")},
-        x=data["x"],
-        y=data["y"],
-        fixed={k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("fixed/")},
-        seed=int(meta["seed"]),
-        seconds=float(meta["seconds"]),
-    )
+    return Posterior(**saving.read_folder(Path(path), bnn))

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 from flax import linen, nnx
 
-from bnnppl.spec import MLP
+from bnnppl.spec.network import MLP
 
 ACTIVATION_FUNCTIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "elu": jax.nn.elu,

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bnnppl._checks import check_choice, check_count, check_fraction, check_number, spec_error
-from bnnppl._specbase import Spec, from_tagged_dict, set_field
-from bnnppl.inference.sampler_methods import (  # noqa: F401  (re-exported)
+from bnnppl.spec.base import Spec, from_tagged_dict, set_field
+from bnnppl.spec.sampler_methods import (  # noqa: F401  (re-exported)
     LANGEVIN_INITS,
     SGHMC,
     SGLD,
@@ -199,24 +199,7 @@ class SVI(Spec):
             object.__setattr__(self, "clip", check_number("SVI.clip", self.clip, positive=True))
         check_choice("SVI.elbo", self.elbo, ELBOS, "ELBO")
         check_count("SVI.num_particles", self.num_particles)
-        if self.elbo in ("renyi", "alpha"):
-            default = 0.0 if self.elbo == "renyi" else 0.5
-            alpha = default if self.alpha is None else check_number("SVI.alpha", self.alpha)
-            if self.elbo == "renyi" and alpha == 1:
-                raise spec_error(
-                    "SVI.alpha",
-                    "must differ from 1 (alpha = 1 is the ordinary ELBO: use elbo='trace'), "
-                    f"got {self.alpha!r}.",
-                )
-            if self.elbo == "alpha" and alpha == 0:
-                raise spec_error(
-                    "SVI.alpha",
-                    "must differ from 0 for elbo='alpha' (alpha -> 0 is the ordinary ELBO: use "
-                    f"elbo='trace'), got {self.alpha!r}.",
-                )
-            object.__setattr__(self, "alpha", alpha)
-        elif self.alpha is not None:
-            raise spec_error("SVI.alpha", f"is only used by elbo='renyi' or 'alpha', got {self.alpha!r}.")
+        object.__setattr__(self, "alpha", _svi_alpha(self.elbo, self.alpha))
         object.__setattr__(self, "init_scale", check_number("SVI.init_scale", self.init_scale, positive=True))
         if self.rank is not None:
             if self.guide != "low_rank":
@@ -243,6 +226,27 @@ class SVI(Spec):
         check_count("SVI.pretrain_steps", self.pretrain_steps)
         check_choice("SVI.init", self.init, SVI_INITS, "init strategy")
         check_count("SVI.init_steps", self.init_steps)
+
+
+def _svi_alpha(elbo: str, alpha: Any) -> float | None:
+    """``SVI.alpha`` checked against ``elbo``: its default (``renyi`` 0, ``alpha`` 0.5), or ``None``."""
+    if elbo not in ("renyi", "alpha"):
+        if alpha is not None:
+            raise spec_error("SVI.alpha", f"is only used by elbo='renyi' or 'alpha', got {alpha!r}.")
+        return None
+    value = (0.0 if elbo == "renyi" else 0.5) if alpha is None else check_number("SVI.alpha", alpha)
+    if elbo == "renyi" and value == 1:
+        raise spec_error(
+            "SVI.alpha",
+            f"must differ from 1 (alpha = 1 is the ordinary ELBO: use elbo='trace'), got {alpha!r}.",
+        )
+    if elbo == "alpha" and value == 0:
+        raise spec_error(
+            "SVI.alpha",
+            "must differ from 0 for elbo='alpha' (alpha -> 0 is the ordinary ELBO: use "
+            f"elbo='trace'), got {alpha!r}.",
+        )
+    return value
 
 
 Method = NUTS | HMC | SVI | Langevin | SGLD | SGHMC | SMC

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bnnppl._checks import check_choice, check_count, check_number, spec_error
-from bnnppl._specbase import Spec, from_tagged_dict, set_field
-from bnnppl.prior_specs import ScalePrior, as_scale_prior
+from bnnppl.spec.base import Spec, from_tagged_dict, set_field
+from bnnppl.spec.priors import ScalePrior, as_scale_prior
 
 BERNOULLI_LINKS = ("logit", "probs")
 

@@ -1,5 +1,5 @@
 """Configs of the research samplers: BAOAB Langevin dynamics, SGLD, SGHMC and SMC (plain data,
-checked when made, no JAX). ``bnnppl.inference.methods`` re-exports them beside NUTS, HMC and SVI.
+checked when made, no JAX). ``bnnppl.spec.methods`` re-exports them beside NUTS, HMC and SVI.
 
 >>> SMC(schedule="data", batch=5).to_dict()["batch"]
 5
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bnnppl._checks import check_choice, check_count, check_fraction, check_number, spec_error
-from bnnppl._specbase import Spec, set_field
+from bnnppl.spec.base import Spec, set_field
 
 LANGEVIN_INITS = ("map", "prior", "uniform")
 SMC_SCHEDULES = ("data", "tempering")

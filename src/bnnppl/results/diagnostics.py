@@ -1,0 +1,198 @@
+"""Convergence diagnostics through ArviZ, in parameter space and in function space.
+
+Weights of a network are only identified up to permutations of hidden units, so their r-hat can
+look bad while the function the network computes has mixed; the network output ``f`` at the
+training inputs does not suffer from that symmetry.
+
+>>> import numpy as np, arviz as az
+>>> rng = np.random.default_rng(0)
+>>> dt = az.from_dict({"posterior": {"w": rng.normal(size=(2, 500)), "f": rng.normal(size=(2, 500, 3, 1))},
+...                    "sample_stats": {"diverging": np.zeros((2, 500), bool)}})
+>>> d = summarize(dt, function_site="f")
+>>> d.divergences, d.max_rhat < 1.01, d.min_ess_bulk > 400
+(0, True, True)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import arviz as az
+import numpy as np
+import xarray as xr
+
+__all__ = [
+    "ESS_LIMIT",
+    "RHAT_LIMIT",
+    "UNIQUE_LIMIT",
+    "Diagnostics",
+    "LossCheck",
+    "SMCCheck",
+    "loss_check",
+    "smc_check",
+    "summarize",
+]
+
+RHAT_LIMIT = 1.01
+"""r-hat above this warns: the chains disagree."""
+ESS_LIMIT = 400
+"""Bulk ESS below this warns: too few effective draws."""
+
+
+class Diagnostics(NamedTuple):
+    """Worst-case convergence numbers of a posterior."""
+
+    max_rhat: float
+    """Largest rank-normalised r-hat over all parameters (1.0 is ideal; > 1.01 is a warning)."""
+    min_ess_bulk: float
+    """Smallest bulk effective sample size over all parameters."""
+    divergences: int
+    """Number of divergent transitions after warmup, all chains together."""
+    function_max_rhat: float
+    """Largest r-hat of the network output at the training inputs."""
+    function_min_ess_bulk: float
+    """Smallest bulk ESS of the network output at the training inputs."""
+
+    def warnings(self) -> list[str]:
+        """Plain-words warnings for the usual thresholds (r-hat > 1.01, ESS < 400, divergences)."""
+        out = []
+        if not self.max_rhat <= RHAT_LIMIT:  # NaN (a degenerate chain) warns too
+            out.append(f"r-hat up to {self.max_rhat:.3f} (> {RHAT_LIMIT}): chains disagree; run longer.")
+        if not self.min_ess_bulk >= ESS_LIMIT:
+            out.append(f"bulk ESS down to {self.min_ess_bulk:.0f} (< {ESS_LIMIT}): too few effective draws.")
+        if self.divergences:
+            out.append(
+                f"{self.divergences} divergent transition(s): the sampler hit regions it cannot "
+                "follow; raise target_accept or reparameterise."
+            )
+        return out
+
+    @property
+    def function_mixed(self) -> bool:
+        """The network output ``f`` passes both thresholds (weights may still fail them: hidden
+        units can swap places without changing ``f``)."""
+        return self.function_max_rhat <= RHAT_LIMIT and self.function_min_ess_bulk >= ESS_LIMIT
+
+
+def _worst(ds: xr.Dataset, reduce) -> float:
+    values = [np.asarray(v) for v in ds.data_vars.values()]
+    return float(reduce(np.concatenate([v.ravel() for v in values]))) if values else float("nan")
+
+
+def summarize(posterior: xr.DataTree, *, function_site: str = "f") -> Diagnostics:
+    """Worst r-hat and ESS of the parameters and of ``function_site``, and divergences."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # a stuck chain: r-hat inf, reported as such
+        return _summarize(posterior, function_site)
+
+
+def _summarize(posterior: xr.DataTree, function_site: str) -> Diagnostics:
+    post = posterior["posterior"].to_dataset()
+    params = post.drop_vars([function_site], errors="ignore")
+    funcs = post[[function_site]] if function_site in post else xr.Dataset()
+    rhat, ess = az.rhat, az.ess
+    divergences = 0
+    if "sample_stats" in posterior and "diverging" in posterior["sample_stats"]:
+        divergences = int(np.asarray(posterior["sample_stats"]["diverging"]).sum())
+    return Diagnostics(
+        max_rhat=_worst(rhat(params), np.max),
+        min_ess_bulk=_worst(ess(params), np.min),
+        divergences=divergences,
+        function_max_rhat=_worst(rhat(funcs), np.max) if funcs.data_vars else float("nan"),
+        function_min_ess_bulk=_worst(ess(funcs), np.min) if funcs.data_vars else float("nan"),
+    )
+
+
+class LossCheck(NamedTuple):
+    """Convergence of an SVI fit, from its losses (r-hat and ESS mean nothing for guide draws).
+
+    >>> check = loss_check(np.r_[np.linspace(100.0, 20.0, 900), np.full(100, 10.0)])
+    >>> round(check.final, 1), round(check.change, 3)
+    (10.0, 0.59)
+    >>> check.warnings()
+    ['the loss fell by 59.0 % over the last 10 % of steps: still improving; run more steps.']
+    """
+
+    final: float
+    """Mean loss over the last 10 % of steps."""
+    change: float
+    """Relative drop to that mean from the mean of the 10 % of steps before (> 0: still falling)."""
+
+    def warnings(self) -> list[str]:
+        """Plain-words warnings: a non-finite loss, or one still falling by more than 1 %."""
+        if not np.isfinite(self.final):
+            return ["the loss is not finite: lower the learning rate or set clip."]
+        if self.change > 0.01:
+            return [
+                f"the loss fell by {100 * self.change:.1f} % over the last 10 % of steps: "
+                "still improving; run more steps."
+            ]
+        return []
+
+
+def loss_check(losses: np.ndarray) -> LossCheck:
+    """``LossCheck`` of a loss curve (at least 20 steps give two windows of 10 %)."""
+    losses = np.asarray(losses, dtype=np.float64)
+    window = max(len(losses) // 10, 1)
+    final = float(np.mean(losses[-window:]))
+    before = float(np.mean(losses[-2 * window : -window])) if len(losses) >= 2 * window else final
+    with np.errstate(invalid="ignore", divide="ignore"):
+        change = (before - final) / abs(before) if before != 0 else 0.0
+    return LossCheck(final, float(change))
+
+
+UNIQUE_LIMIT = 0.1
+"""Fewer distinct final SMC particles than this fraction warns: the particle set collapsed."""
+
+
+class SMCCheck(NamedTuple):
+    """Health of an SMC fit (its particles are not chains: r-hat means nothing for them).
+
+    >>> check = SMCCheck(log_evidence=-40.2, stages=12, resamples=5, final_ess=0.8, unique=0.05)
+    >>> print(*check.warnings())
+    only 5.0 % of the final particles are distinct: the particle set collapsed; use more particles
+    or more mcmc_steps.
+    """
+
+    log_evidence: float
+    """The estimate of log p(y | x), the model's log marginal likelihood."""
+    stages: int
+    """Reweighting stages from the prior to the posterior."""
+    resamples: int
+    """Stages after which the particles were resampled."""
+    final_ess: float
+    """ESS of the last stage's weights, as a fraction of the particles."""
+    unique: float
+    """Fraction of the final particles that are distinct."""
+
+    def warnings(self) -> list[str]:
+        """Plain-words warnings: a non-finite evidence, or collapsed particles."""
+        out = []
+        if not np.isfinite(self.log_evidence):
+            out.append("the log-evidence is not finite: the particles missed the posterior; use more stages.")
+        if not self.unique >= UNIQUE_LIMIT:
+            out.append(
+                f"only {100 * self.unique:.1f} % of the final particles are distinct: the particle set "
+                "collapsed; use more particles or more mcmc_steps."
+            )
+        return out
+
+
+def smc_check(samples: dict[str, np.ndarray], stats: dict[str, np.ndarray]) -> SMCCheck:
+    """``SMCCheck`` from an SMC posterior's samples ``(1, particles, ...)`` and statistics.
+
+    >>> samples = {"w": np.array([[[0.0], [0.0], [1.0], [2.0]]])}  # 4 particles, 3 distinct
+    >>> stats = {"log_evidence": np.array(-3.5), "ess": np.array([0.4, 0.9]),
+    ...          "resampled": np.array([True, False])}
+    >>> smc_check(samples, stats)
+    SMCCheck(log_evidence=-3.5, stages=2, resamples=1, final_ess=0.9, unique=0.75)
+    """
+    flat = np.concatenate([np.reshape(v, (v.shape[0] * v.shape[1], -1)) for v in samples.values()], axis=1)
+    unique = len(np.unique(flat, axis=0)) / flat.shape[0]
+    ess = np.asarray(stats["ess"])
+    return SMCCheck(
+        log_evidence=float(stats["log_evidence"]),
+        stages=int(ess.shape[0]),
+        resamples=int(np.asarray(stats["resampled"]).sum()),
+        final_ess=float(ess[-1]) if ess.size else float("nan"),
+        unique=float(unique),
+    )

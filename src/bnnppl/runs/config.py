@@ -1,0 +1,205 @@
+"""Run configs: one YAML file says where the data come from, the model, the inference and the seed.
+
+>>> cfg = RunConfig.from_dict({
+...     "data": {"name": "sine", "params": {"n": 40}},
+...     "model": {"network": {"hidden": [10]}, "prior": {"scale": 1.0},
+...               "likelihood": {"family": "gaussian", "noise": 0.1}},
+...     "inference": {"method": "svi", "steps": 100},
+... })
+>>> cfg.inference.steps, cfg.data.params
+(100, (('n', 40),))
+>>> RunConfig.from_dict(cfg.to_dict()) == cfg
+True
+>>> RunConfig.from_dict({**cfg.to_dict(), "modle": {}})  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+ValueError: modle: unknown key. Did you mean 'model'? Valid keys: 'data', 'inference', 'model', ...
+
+From a file (``load_config``), with command-line style overrides, and back to YAML:
+
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "demo.yaml"
+>>> _ = path.write_text(dump_config(cfg))
+>>> again = load_config(path, ["inference.steps=500"])
+>>> again.inference.steps, again.name
+(500, 'demo')
+>>> _ = path.write_text("data:\\n  name: [sine\\n")
+>>> load_config(path)  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+bnnppl.runs.data.ConfigError: ...demo.yaml:3:1: malformed YAML: expected ',' or ']', but got '<stream end>'.
+
+Everything is checked when the config is built: unknown keys get the valid keys and a "did you
+mean", bad values the full field path (``model.prior.scale: must be > 0, got -1.``), malformed
+YAML its line and column. Relative data file paths are read from the config file's folder; the
+``output`` folder is relative to where the command runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from bnnppl._checks import check_count, check_keys, spec_error
+from bnnppl.runs.data import FILE_KINDS, ConfigError, Data, DataConfig, read_csv
+from bnnppl.spec.base import Spec, set_field
+from bnnppl.spec.methods import Method, method_from_dict
+from bnnppl.spec.likelihoods import Bernoulli, Categorical
+from bnnppl.spec.model import ModelSpec
+
+__all__ = [
+    "FILE_KINDS",
+    "ConfigError",
+    "Data",
+    "DataConfig",
+    "RunConfig",
+    "apply_overrides",
+    "dump_config",
+    "load_config",
+    "read_csv",
+    "read_yaml",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig(Spec):
+    """A whole run: ``data``, ``model`` (a ``ModelSpec``), ``inference`` (NUTS, HMC or SVI),
+    ``seed``, ``output`` (the folder that receives run folders) and ``name`` (the run folder's
+    prefix; default: the config file's name)."""
+
+    data: DataConfig
+    model: ModelSpec
+    inference: Method
+    seed: int = 0
+    output: str = "runs"
+    name: str | None = None
+
+    _nested: ClassVar[dict[str, Any]] = {
+        "data": lambda v, p: v if isinstance(v, DataConfig) else DataConfig.from_dict(v, p),
+        "model": lambda v, p: v if isinstance(v, ModelSpec) else ModelSpec.from_dict(v, p),
+        "inference": lambda v, p: v if isinstance(v, Method) else method_from_dict(v, p),
+    }
+
+    def __post_init__(self) -> None:
+        set_field(self, "seed", check_count("RunConfig.seed", self.seed, minimum=0))
+        for key in ("output", "name"):
+            value = getattr(self, key)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise spec_error(f"RunConfig.{key}", f"must be a non-empty string, got {value!r}.", TypeError)
+        if self.name is not None and ("/" in self.name or self.name.startswith(".")):
+            raise spec_error("RunConfig.name", f"must be a plain folder name, got {self.name!r}.")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str | None = None) -> RunConfig:
+        """Build the config from a plain dict; errors name top-level fields bare (``seed: ...``)."""
+        names = [f.name for f in fields(cls)]
+        data = check_keys("", dict(data) if isinstance(data, Mapping) else data, names)
+        for key in ("data", "model", "inference"):
+            if key not in data:
+                raise spec_error(key, "is required.")
+        kwargs = {k: (cls._nested[k](v, k) if k in cls._nested else v) for k, v in data.items()}
+        try:
+            return cls(**kwargs)
+        except (ValueError, TypeError) as err:
+            name = getattr(err, "field", "")
+            if name.startswith("RunConfig."):
+                raise spec_error(name[len("RunConfig.") :], err.problem, type(err)) from None  # type: ignore[attr-defined]
+            raise
+
+    @property
+    def task(self) -> str:
+        """``"classification"`` (Bernoulli, Categorical) or ``"regression"``."""
+        return (
+            "classification" if isinstance(self.model.likelihood, (Bernoulli, Categorical)) else "regression"
+        )
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses duplicate keys (plain PyYAML keeps the last one silently)."""
+
+
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            mark = key_node.start_mark
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def read_yaml(path: Path | str) -> Any:
+    """The YAML document in ``path``; a missing file or malformed YAML raises ``ConfigError`` with
+    the file, line and column."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file.") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read: {err}.") from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        problem = err.problem or err.context or "malformed"
+        raise ConfigError(f"{path}:{mark.line + 1}:{mark.column + 1}: malformed YAML: {problem}.") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: malformed YAML: {err}.") from None
+
+
+def load_config(path: Path | str, overrides: Sequence[str] = ()) -> RunConfig:
+    """The ``RunConfig`` in the YAML file ``path``, after ``--set``-style ``overrides``
+    (``"inference.steps=500"``); its ``name`` defaults to the file's stem."""
+    path = Path(path)
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must hold a mapping with data, model and inference; got {data!r}.")
+    data = apply_overrides(data, overrides)
+    data.setdefault("name", path.stem)
+    try:
+        return RunConfig.from_dict(data)
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+def apply_overrides(data: dict, overrides: Sequence[str]) -> dict:
+    """A copy of ``data`` with each ``"key.path=value"`` set; the value is read as YAML
+    (``0.5`` a number, ``[10, 10]`` a list, ``nuts`` a string).
+
+    >>> apply_overrides({"inference": {"method": "svi"}}, ["inference.steps=500"])
+    {'inference': {'method': 'svi', 'steps': 500}}
+    >>> apply_overrides({"seed": 1}, ["seed.x=2"])
+    Traceback (most recent call last):
+    bnnppl.runs.data.ConfigError: --set 'seed.x=2': seed is not a mapping (it is 1).
+    """
+    out = yaml.safe_load(yaml.safe_dump(data))  # a deep copy of plain data
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or not all(parts):
+            raise ConfigError(f"--set {item!r}: expected key.path=value, e.g. inference.steps=500.")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ConfigError(f"--set {item!r}: the value is not valid YAML.") from None
+        node = out
+        for depth, part in enumerate(parts[:-1]):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                where = ".".join(parts[: depth + 1])
+                raise ConfigError(f"--set {item!r}: {where} is not a mapping (it is {child!r}).")
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def dump_config(config: RunConfig) -> str:
+    """The config as YAML text that ``load_config`` reads back to an equal config."""
+    return yaml.safe_dump(config.to_dict(), sort_keys=False)

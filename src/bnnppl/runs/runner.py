@@ -1,0 +1,279 @@
+"""A config run end to end: data -> fit -> predictions, metrics, diagnostics -> a run folder.
+
+A run folder holds:
+
+- ``config.yaml``: the resolved config (every default written out; ``load_config`` reads it back);
+- ``posterior/``: the saved ``Posterior`` (``bnnppl.load``);
+- ``data.npz``: the training and test rows, and the input column names;
+- ``predictions.npz``: predictions at the test rows (the training rows without a test set);
+- ``metrics.json``: metrics on the test and training rows; ``diagnostics.json``; ``summary.csv``;
+- ``report.html``: the offline report (``bnnppl report RUN`` rebuilds it).
+
+The folder is filled under a hidden temporary name and renamed into place at the end, so an
+interrupted run leaves no run folder that looks finished, and an existing folder is never reused.
+
+>>> import tempfile, pathlib
+>>> from bnnppl.runs.config import RunConfig
+>>> out = pathlib.Path(tempfile.mkdtemp())
+>>> config = RunConfig.from_dict({
+...     "data": {"name": "sine", "params": {"n": 24}},
+...     "model": {"network": {"hidden": [3]}, "likelihood": {"family": "gaussian", "noise": 0.1}},
+...     "inference": {"method": "svi", "steps": 20, "draws": 10},
+...     "output": str(out), "name": "demo"})
+>>> result = run(config, report=False)
+>>> sorted(p.name for p in result.run_dir.iterdir())  # doctest: +NORMALIZE_WHITESPACE
+['config.yaml', 'data.npz', 'diagnostics.json', 'metrics.json', 'posterior', 'predictions.npz',
+ 'summary.csv']
+>>> sorted(result.metrics["test"])
+['coverage_95', 'crps', 'log_likelihood', 'mae', 'rmse', 'width_95']
+>>> read_config(result.run_dir) == config, load_data(result.run_dir).x_test.shape
+(True, (6, 1))
+>>> bnn, data = prepare(config)  # checked model and data, nothing fitted
+>>> data.x.shape, open_run(result.run_dir)[0] == config
+((18, 1), True)
+>>> read_check(result.run_dir) == result.diagnostics == check(open_run(result.run_dir)[1])
+True
+>>> _ = (out / "new.csv").write_text("x0\\n0.5\\n")
+>>> print(predict_file(result.run_dir, out / "new.csv", out / "pred.csv").read_text().splitlines()[0])
+x0,mean,std,q0.025,q0.25,q0.5,q0.75,q0.975
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import yaml
+
+from bnnppl.results import metrics
+from bnnppl._io import atomic_write, new_run_dir
+from bnnppl.runs.config import ConfigError, Data, RunConfig, dump_config, read_csv
+from bnnppl.runs.reader import (
+    CONFIG,
+    DATA,
+    DIAGNOSTICS,
+    METRICS,
+    POSTERIOR,
+    PREDICTIONS,
+    REPORT,
+    SUMMARY,
+    load_data,
+    open_run,
+    read_check,
+    read_config,
+)
+from bnnppl.results.diagnostics import Diagnostics, LossCheck, SMCCheck, loss_check, smc_check
+from bnnppl.inference import fit
+from bnnppl.model.bnn import BNN
+from bnnppl.results.posterior import Posterior, load
+from bnnppl.results.draws import log_likelihood
+from bnnppl.results.prediction import Predictions, predict
+from bnnppl.results.summaries import LEVELS
+
+__all__ = [
+    "CONFIG",
+    "DATA",
+    "DIAGNOSTICS",
+    "METRICS",
+    "POSTERIOR",
+    "PREDICTIONS",
+    "REPORT",
+    "SUMMARY",
+    "RunResult",
+    "check",
+    "load_data",
+    "open_run",
+    "predict_file",
+    "prepare",
+    "read_check",
+    "read_config",
+    "run",
+    "score",
+]
+
+
+class RunResult(NamedTuple):
+    """What ``run`` made: the run folder, the fit's wall time, the metrics and the diagnostics
+    (``LossCheck`` for SVI, whose guide draws have no chains to compare; ``SMCCheck`` for SMC)."""
+
+    run_dir: Path
+    seconds: float
+    metrics: dict[str, dict[str, float]]
+    diagnostics: Diagnostics | LossCheck | SMCCheck
+
+
+def prepare(config: RunConfig, base: Path | str = ".") -> tuple[BNN, Data]:
+    """The model and the checked data of ``config``: every user mistake surfaces here, before any
+    fitting (``bnnppl validate`` stops after this)."""
+    try:
+        data = config.data.load(base)
+    except ConfigError:
+        raise
+    except (ValueError, TypeError) as err:
+        raise ConfigError(str(err)) from None
+    bnn = BNN(config.model)
+    try:
+        x, y = bnn.check_data(data.x, data.y)
+        x_test, y_test = (None, None) if data.x_test is None else bnn.check_data(data.x_test, data.y_test)
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"data: {err}") from None
+    return bnn, data._replace(x=x, y=y, x_test=x_test, y_test=y_test)
+
+
+def run(
+    config: RunConfig, *, base: Path | str = ".", progress: bool | None = None, report: bool = True
+) -> RunResult:
+    """Fit ``config`` and write a new run folder under ``config.output``."""
+    bnn, data = prepare(config, base)
+    start = time.perf_counter()
+    posterior = fit(bnn, data.x, data.y, config.inference, seed=config.seed, progress=progress)
+    seconds = time.perf_counter() - start
+    train = predict(posterior, data.x, seed=config.seed)
+    scores = {"train": score(posterior, train, data.x, data.y)}
+    pred = train  # predictions.npz: at the test rows, or at the training rows without a test set
+    if data.x_test is not None:
+        pred = predict(posterior, data.x_test, seed=config.seed)
+        scores["test"] = score(posterior, pred, data.x_test, data.y_test)
+    diagnostics = check(posterior)
+
+    final = new_run_dir(Path(config.output), config.name or "run")
+    tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.partial")
+    try:
+        tmp.mkdir()
+        (tmp / CONFIG).write_text(dump_config(config))
+        posterior.save(tmp / POSTERIOR)
+        _save_data(tmp / DATA, data)
+        _save_predictions(tmp / PREDICTIONS, pred)
+        (tmp / METRICS).write_text(json.dumps({**scores, "fit_seconds": seconds}, indent=2) + "\n")
+        (tmp / DIAGNOSTICS).write_text(json.dumps(_diagnostics_dict(diagnostics), indent=2) + "\n")
+        posterior.summary().to_csv(tmp / SUMMARY)
+        if report:
+            from bnnppl.runs.report import write_report
+
+            write_report(tmp, posterior=posterior, name=final.name)
+        os.replace(tmp, final)  # replaces the empty folder reserved by new_run_dir
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        final.rmdir()
+        raise
+    return RunResult(final, seconds, scores, diagnostics)
+
+
+def score(posterior: Posterior, pred: Predictions, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Metrics of the predictions ``pred`` (made at ``x``) against targets ``y``.
+
+    Every task: ``log_likelihood`` (mean per point of the log predictive density, as UCI papers
+    report it). Classification: ``accuracy``, ``brier``, ``ece``. Regression and counts:
+    ``rmse``, ``mae``, ``coverage_95`` and ``width_95`` (the central 95 % band of the predictive
+    draws), and ``crps`` when the predictive draws were kept.
+    """
+    out = {"log_likelihood": metrics.log_likelihood(log_likelihood(posterior, x, y))}
+    if pred.probs is not None:
+        out |= {
+            "accuracy": metrics.accuracy(y, pred.probs),
+            "brier": metrics.brier(y, pred.probs),
+            "ece": metrics.expected_calibration_error(y, pred.probs),
+        }
+        return out
+    lower, upper = pred.quantiles[0.025], pred.quantiles[0.975]
+    out |= {
+        "rmse": metrics.rmse(y, pred.mean),
+        "mae": metrics.mae(y, pred.mean),
+        "coverage_95": metrics.interval_coverage(y, lower, upper),
+        "width_95": metrics.interval_width(lower, upper),
+    }
+    if pred.y is not None:
+        out["crps"] = metrics.crps(y, pred.y)
+    return out
+
+
+def check(posterior: Posterior) -> Diagnostics | LossCheck | SMCCheck:
+    """The fit's convergence check: r-hat, ESS and divergences for MCMC (NUTS, HMC and the
+    Langevin samplers), the loss curve for SVI, the evidence and particle health for SMC."""
+    if "loss" in posterior.stats:
+        return loss_check(posterior.stats["loss"])
+    if "log_evidence" in posterior.stats:
+        return smc_check(dict(posterior.samples), dict(posterior.stats))
+    return posterior.diagnostics()
+
+
+def _diagnostics_dict(d: Diagnostics | LossCheck | SMCCheck) -> dict[str, Any]:
+    return {**{k: _plain_number(v) for k, v in d._asdict().items()}, "warnings": d.warnings()}
+
+
+def _plain_number(value: Any) -> Any:
+    if isinstance(value, (np.floating, float)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    return value
+
+
+def _save_data(path: Path, data: Data) -> None:
+    arrays = {"x": data.x, "y": data.y, "columns": np.array(data.columns), "target": np.array(data.target)}
+    if data.x_test is not None:
+        arrays |= {"x_test": data.x_test, "y_test": data.y_test}
+    np.savez(path, **arrays)
+
+
+def _save_predictions(path: Path, pred: Predictions) -> None:
+    arrays = {"x": pred.x}
+    for name in ("mean", "std", "epistemic", "aleatoric", "hdi", "probs", "entropy"):
+        value = getattr(pred, name)
+        if value is not None:
+            arrays[name] = value
+    if pred.quantiles is not None:
+        arrays["levels"] = np.asarray(LEVELS)
+        arrays["quantiles"] = np.stack([pred.quantiles[level] for level in LEVELS])
+    np.savez(path, **arrays)
+
+
+def predict_file(
+    run_dir: Path | str, input_csv: Path | str, output_csv: Path | str, *, seed: int = 0
+) -> Path:
+    """Predict the rows of ``input_csv`` (a header row, numeric values) with the run's posterior
+    and write ``output_csv``: the inputs, then ``mean``, ``std`` and the ``q0.025`` ... ``q0.975``
+    bands (regression), or ``p_0`` ... ``p_{K-1}``, ``class`` and ``entropy`` (classification).
+
+    The input needs the run's input columns by name (other columns are ignored); a run on a
+    built-in data set takes columns ``x0``, ``x1``, ... The output file is written atomically.
+    """
+    _, posterior, data = open_run(run_dir)
+    input_csv, output_csv = Path(input_csv), Path(output_csv)
+    if not input_csv.is_file():
+        raise ConfigError(f"--input: no such file: {str(input_csv)!r}.")
+    if not output_csv.parent.is_dir():
+        raise ConfigError(f"--output: no such folder: {str(output_csv.parent)!r}.")
+
+    def select(header: list[str]) -> list[str]:
+        missing = [c for c in data.columns if c not in header]
+        if missing:
+            raise ConfigError(
+                f"--input: {input_csv.name} has columns {', '.join(header)}; the model takes "
+                f"{len(data.columns)} input column(s) named {', '.join(data.columns)} "
+                f"(missing {', '.join(missing)})."
+            )
+        return data.columns
+
+    _, x = read_csv(input_csv, "--input", select)
+    pred = predict(posterior, x, seed=seed, keep_samples=False)
+    columns, values = list(data.columns), [x]
+    if pred.probs is not None:
+        k = pred.probs.shape[1]
+        columns += [f"p_{j}" for j in range(k)] + ["class", "entropy"]
+        values += [pred.probs, np.argmax(pred.probs, axis=1)[:, None], pred.entropy[:, None]]
+    else:
+        columns += ["mean", "std"] + [f"q{level}" for level in LEVELS]
+        values += [pred.mean[:, None], pred.std[:, None]] + [pred.quantiles[lv][:, None] for lv in LEVELS]
+    table = np.concatenate([np.asarray(v, dtype=np.float64) for v in values], axis=1)
+
+    def write(tmp: Path) -> None:
+        np.savetxt(tmp, table, delimiter=",", header=",".join(columns), comments="", fmt="%.8g")
+
+    return atomic_write(output_csv, write)

@@ -9,8 +9,9 @@ import pytest
 import yaml
 
 import bnnppl as bp
-from bnnppl import run as R
 from bnnppl.cli import main
+from bnnppl.results.metrics import rmse
+from bnnppl.runs import runner as R
 from bnnppl.runs.config import RunConfig, load_config
 
 FILES = ["config.yaml", "data.npz", "diagnostics.json", "metrics.json", "posterior", "predictions.npz", "summary.csv"]
@@ -58,7 +59,7 @@ def test_run_writes_a_complete_run_folder_and_never_reuses_one(tiny, tmp_path, c
     with np.load(run / "predictions.npz") as saved:
         np.testing.assert_array_equal(saved["mean"], pred.mean)
         np.testing.assert_array_equal(saved["quantiles"][0], pred.quantiles[0.025])
-    assert metrics["test"]["rmse"] == pytest.approx(bp.metrics.rmse(data.y_test, pred.mean), rel=1e-6)
+    assert metrics["test"]["rmse"] == pytest.approx(rmse(data.y_test, pred.mean), rel=1e-6)
     diagnostics = json.loads((run / "diagnostics.json").read_text())
     assert set(diagnostics) == {"final", "change", "warnings"}
 

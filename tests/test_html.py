@@ -12,7 +12,7 @@ import holoviews as hv
 import numpy as np
 import pytest
 
-from bnnppl import _html
+from bnnppl.runs import html as _html
 from bnnppl.runs.html import save_html
 from browser import console_errors, move_slider, open_page, plot_pixels, requests_made, sliders
 

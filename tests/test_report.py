@@ -5,8 +5,8 @@ import re
 import pytest
 import yaml
 
-from bnnppl import run as R
 from bnnppl.cli import main
+from bnnppl.runs import runner as R
 from bnnppl.runs.config import RunConfig
 from browser import console_errors, move_slider, open_page, plot_pixels, requests_made, sliders
 

@@ -3,7 +3,7 @@
 
 >>> import tempfile, pathlib
 >>> folder = pathlib.Path(tempfile.mkdtemp())
->>> _ = (folder / "train.csv").write_text("size,rooms,price\n50,2,100\n80,3,160\n60,2,130\n90,4,170\n")
+>>> _ = (folder / "train.csv").write_text("size,rooms,price\\n50,2,100\\n80,3,160\\n60,2,130\\n90,4,170\\n")
 >>> data = DataConfig(train="train.csv", y_column="price", test_fraction=0.25).load(folder)
 >>> data.columns, data.target, data.x.shape, data.x_test.shape
 (['size', 'rooms'], 'price', (3, 2), (1, 2))

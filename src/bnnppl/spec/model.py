@@ -95,6 +95,7 @@ class ModelSpec(Spec):
     ``deterministic`` names layers that are point estimates (``numpyro.param``), not random.
     ``latent``: a ``LatentInput`` makes it a BNN with a latent input per point (site ``z``).
 
+    >>> from bnnppl.spec import Categorical
     >>> spec = ModelSpec(network=MLP(hidden=(8,)), likelihood=Categorical(classes=3),
     ...                  deterministic=("Dense_0",))
     >>> spec.n_outputs

@@ -55,10 +55,11 @@ def test_example_command_writes_a_new_run_folder_each_time(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_example_warns_when_chains_cannot_run_in_parallel(tmp_path):
-    with pytest.warns(UserWarning, match=re.escape("3 chains but 2 device(s): chains run one after another. Call")):
-        result = run_example(tmp_path, chains=3, warmup=20, samples=20)
+def test_example_runs_more_chains_than_devices_in_one_program(tmp_path, recwarn):
+    result = run_example(tmp_path, chains=3, warmup=20, samples=20)
     assert result.run_dir.parent == tmp_path and result.seconds > 0
+    assert load(result.run_dir / "posterior").num_chains == 3
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
 
 
 @pytest.mark.parametrize(

@@ -160,18 +160,6 @@ def test_deterministic_layers_are_fitted_by_map_then_held_fixed_under_nuts():
     assert np.sqrt(np.mean((pred.mean - y) ** 2)) < 0.2  # the MAP features fit the curve
 
 
-@pytest.mark.slow
-def test_more_chains_than_devices_run_sequentially_with_a_warning():
-    x, y = linear_data(30)
-    message = (
-        "3 chains but 2 device(s): chains run one after another. Call "
-        "numpyro.set_host_device_count(3) before JAX starts to run them in parallel."
-    )
-    with pytest.warns(UserWarning, match=re.escape(message)):
-        post = bp.fit(LINEAR, x, y, bp.NUTS(chains=3, warmup=20, samples=20))
-    assert post.num_chains == 3
-
-
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [

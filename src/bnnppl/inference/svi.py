@@ -16,6 +16,7 @@ from numpyro.infer import Predictive, RenyiELBO, Trace_ELBO, TraceMeanField_ELBO
 from numpyro.infer.autoguide import AutoDelta, AutoLowRankMultivariateNormal, AutoNormal
 from tqdm.auto import tqdm
 
+from bnnppl import _programs
 from bnnppl.inference.alpha import AlphaELBO
 from bnnppl.model.bnn import BNN
 from bnnppl.model.networks import flatten
@@ -145,37 +146,52 @@ def init_svi(make: Any, key: jax.Array, args: tuple) -> tuple[Any, Any, Any]:
     helper functions close over) are swapped for the concrete results. If anything is left
     traced, or tracing fails, the guide is rebuilt and initialised the plain way.
     """
+    guide, svi, state, _ = _traced_init(make, key, args)
+    return guide, svi, state
+
+
+def _traced_init(make: Any, key: jax.Array, args: tuple, before: Any = None) -> tuple[Any, Any, Any, Any]:
+    """``init_svi``, also returning the compiled init ``(key, *args) -> (state, values)`` (``None``
+    after the eager fallback). ``before(*args)``, if given, runs first inside the trace."""
     guide, svi = make()
     ids: list[int] = []
 
     def init(key, *args):
+        if before is not None:
+            args = before(*args)
         state = svi.init(key, *args)
         found = _tracers((guide.__dict__, svi.__dict__))
-        ids.extend(found)
+        if not ids:
+            ids.extend(found)
         return state, list(found.values())
 
     try:
-        state, values = jax.jit(init)(key, *args)
+        compiled = jax.jit(init)
+        state, values = compiled(key, *args)
         table = dict(zip(ids, values, strict=True))
         for owner in (guide, svi):
             _swap(owner.__dict__, table, {})
         if not _tracers((guide.__dict__, svi.__dict__)):
-            return guide, svi, state
+            return guide, svi, state, compiled
     except Exception:  # noqa: BLE001 - any failure: fall back to NumPyro's own eager path
         pass
     guide, svi = make()
-    return guide, svi, svi.init(key, *args)
+    eager = args if before is None else before(*args)
+    return guide, svi, svi.init(key, *eager), None
 
 
 def run_steps(
-    svi: numpyro.infer.SVI, state: Any, steps: int, chunk: int, args: tuple, progress: bool
+    svi: numpyro.infer.SVI,
+    state: Any,
+    steps: int,
+    chunk: int,
+    args: tuple,
+    progress: bool,
+    run_chunk: Any = None,
 ) -> tuple[Any, np.ndarray]:
-    """``steps`` SVI updates in jitted chunks of ``chunk`` steps; returns the state and the losses."""
-
-    @functools.partial(jax.jit, static_argnums=1)
-    def run_chunk(state, length, *args):
-        return jax.lax.scan(lambda s, _: svi.update(s, *args), state, None, length=length)
-
+    """``steps`` SVI updates in jitted chunks of ``chunk`` steps; returns the state and the losses.
+    ``run_chunk``: a compiled ``(state, length, *args) -> (state, losses)`` to reuse (``_chunks``)."""
+    run_chunk = _chunks(svi) if run_chunk is None else run_chunk
     losses = []
     with tqdm(total=steps, disable=not progress, desc="SVI", unit="step") as bar:
         done = 0
@@ -190,6 +206,60 @@ def run_steps(
     return state, np.concatenate(losses)
 
 
+def _chunks(svi: numpyro.infer.SVI) -> Any:
+    """The compiled chunk of ``length`` steps (``lax.scan`` of ``svi.update``)."""
+
+    @functools.partial(jax.jit, static_argnums=1)
+    def run_chunk(state, length, *args):
+        return jax.lax.scan(lambda s, _: svi.update(s, *args), state, None, length=length)
+
+    return run_chunk
+
+
+class _Program:
+    """One (model, method, data shapes)'s guide, SVI and compiled functions, reused by every fit
+    that brings the same again: the data, the deterministic layers' values (``subs``) and the
+    guide's start (``starts``) are arguments, never constants."""
+
+    def __init__(self, bnn: BNN, method: SVI, has_fixed: bool, has_start: bool) -> None:
+        starts: dict = {}  # filled inside the traced init: the guide's init_to_value reads it
+        model = _model(bnn, method, has_fixed)
+
+        def make() -> tuple[Any, numpyro.infer.SVI]:
+            guide = make_guide(method, model, starts if has_start else None)
+            return guide, numpyro.infer.SVI(model, guide, make_optimizer(method), make_elbo(method))
+
+        def before(x, y, subs, start):
+            starts.clear()
+            starts.update(start)
+            return x, y, subs
+
+        self.make, self.before = make, before
+        self.guide = self.svi = self.compiled_init = self.run_chunk = None
+
+    def init(self, key: jax.Array, args: tuple) -> Any:
+        """The SVI state for ``args = (x, y, subs, start)``."""
+        if self.compiled_init is not None:
+            return self.compiled_init(key, *args)[0]
+        self.guide, self.svi, state, self.compiled_init = _traced_init(self.make, key, args, self.before)
+        self.run_chunk = _chunks(self.svi)
+        return state
+
+
+def _model(bnn: BNN, method: SVI, has_fixed: bool) -> Any:
+    """``bnn.model`` as ``model(x, y, subs)``: ``subs`` sets the deterministic layers, hidden from
+    SVI when ``has_fixed`` (they stay fixed); minibatches when ``method.subsample_size`` is set."""
+
+    def model(x, y, subs):
+        inner = functools.partial(bnn.model, subsample_size=method.subsample_size)
+        inner = handlers.substitute(inner, data=subs)
+        if has_fixed:
+            inner = handlers.block(inner, hide=[NET_PARAMS])
+        return inner(x, y)
+
+    return model
+
+
 def run_svi(
     bnn: BNN,
     x: np.ndarray,
@@ -202,21 +272,21 @@ def run_svi(
 ) -> tuple[Any, dict, np.ndarray]:
     """Fit the guide; returns ``(guide, params, losses)``. With ``fixed`` (parameter path ->
     value) the deterministic layers are set to it and hidden from SVI, so they stay fixed; with
-    ``init`` (site -> value) the guide starts there."""
-    model = bnn.model
-    if method.subsample_size is not None:
-        model = functools.partial(bnn.model, subsample_size=method.subsample_size)
-    if fixed:
-        model = handlers.substitute(model, data=bnn.fixed_substitutions(fixed, x.shape[1]))
-        model = handlers.block(model, hide=[NET_PARAMS])
-
-    def make() -> tuple[Any, numpyro.infer.SVI]:
-        guide = make_guide(method, model, init)
-        return guide, numpyro.infer.SVI(model, guide, make_optimizer(method), make_elbo(method))
-
-    guide, svi, state = init_svi(make, key, (x, y))
-    state, losses = run_steps(svi, state, method.steps, method.chunk, (x, y), progress)
-    return guide, svi.get_params(state), losses
+    ``init`` (site -> value) the guide starts there. The guide, its SVI and their compiled
+    functions come from ``bnnppl._programs``: built once per model, method and data shapes."""
+    subs = bnn.fixed_substitutions(fixed or {}, x.shape[1])
+    args = (x, y, subs, dict(init or {}))
+    shapes = _programs.signature(args)
+    program = _programs.get(
+        (bnn.cache_key, method, "svi", shapes), lambda: _Program(bnn, method, bool(fixed), init is not None)
+    )
+    if program.compiled_init is None and program.svi is not None:  # eager fallback: nothing reused
+        program = _Program(bnn, method, bool(fixed), init is not None)
+    state = program.init(key, args)
+    state, losses = run_steps(
+        program.svi, state, method.steps, method.chunk, args[:3], progress, program.run_chunk
+    )
+    return program.guide, program.svi.get_params(state), losses
 
 
 def fit_svi(
@@ -239,9 +309,23 @@ def fit_svi(
     if isinstance(guide, AutoNormal):
         draws = normal_draws(guide, params, key_draw, method.draws)
     else:
-        draws = Predictive(guide, params=params, num_samples=method.draws, return_sites=names)(key_draw, x, y)
+        draws = _guide_draws(guide, method.draws, names)(key_draw, params, x, y)
     samples = {k: np.asarray(draws[k])[None] for k in names}
     return samples, {"loss": losses}, fixed
+
+
+def _guide_draws(guide: Any, draws: int, names: list[str]) -> Any:
+    """A compiled ``(key, params, x, y) -> draws`` of a fitted guide's latent sites, kept beside
+    the guide's other programs (the guide is part of the key: it comes from ``_programs`` too)."""
+
+    def build():
+        def run(key, params, x, y):
+            subs = {}  # the guide samples its own sites; the model's layers play no part
+            return Predictive(guide, params=params, num_samples=draws, return_sites=names)(key, x, y, subs)
+
+        return jax.jit(run)
+
+    return _programs.get((guide, "draws", draws, tuple(names)), build)
 
 
 def normal_draws(guide: AutoNormal, params: dict, key: jax.Array, draws: int) -> dict[str, np.ndarray]:

@@ -93,7 +93,6 @@ class BNN:
         "deterministic",
         "latent",
         "_shapes",
-        "_compiled",
     )
 
     def __init__(self, spec: ModelSpec) -> None:
@@ -165,10 +164,15 @@ class BNN:
         for key, value in attrs.items():
             object.__setattr__(self, key, value)
         object.__setattr__(self, "_shapes", {})
-        object.__setattr__(self, "_compiled", {})  # jitted helpers (prediction), per BNN
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"BNN is immutable: build a new one instead of setting {name!r}.")
+
+    @property
+    def cache_key(self) -> Any:
+        """What identifies this model's compiled programs: its spec (equal specs compile the same
+        programs), or the BNN itself for a user module."""
+        return ("spec", self.spec) if self.spec is not None else ("module", self)
 
     def __repr__(self) -> str:
         what = repr(self.spec) if self.spec is not None else f"module={type(self.module).__name__}"

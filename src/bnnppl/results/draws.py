@@ -27,6 +27,7 @@ import numpy as np
 from jax.scipy.special import logsumexp
 from numpyro import handlers
 
+from bnnppl import _programs
 from bnnppl._checks import check_count
 from bnnppl._data import check_x
 from bnnppl.model import likelihoods
@@ -90,11 +91,11 @@ def _latent_draws(bnn: BNN, key: jax.Array, rows: jax.Array, draws: int) -> jax.
 
 
 def _compiled(bnn: BNN, what: str, batch: int, keep: bool = True, latent_draws: int = 0):
-    """One jitted function per (BNN, output kind, draw batch, keep, latent draws): draws mapped,
-    inputs shared. ``latent_draws``: ``z*`` per point and weight draw (0: no latent input)."""
-    cache = bnn._compiled
-    if (what, batch, keep, latent_draws) not in cache:
+    """One jitted function per (model, output kind, draw batch, keep, latent draws), kept in
+    ``bnnppl._programs``: draws mapped, inputs shared. ``latent_draws``: ``z*`` per point and
+    weight draw (0: no latent input)."""
 
+    def build():
         def one(a, subs, x, y, rows):
             sample, key, zkey = a
             z = None if zkey is None else _latent_draws(bnn, zkey, rows, latent_draws)
@@ -104,8 +105,9 @@ def _compiled(bnn: BNN, what: str, batch: int, keep: bool = True, latent_draws: 
             out = jax.lax.map(lambda a: one(a, subs, x, y, rows), (samples, keys, zkeys), batch_size=batch)
             return reduce_draws(bnn.likelihood, *out, keep) if what == "all" else out
 
-        cache[(what, batch, keep, latent_draws)] = jax.jit(run)
-    return cache[(what, batch, keep, latent_draws)]
+        return jax.jit(run)
+
+    return _programs.get((bnn.cache_key, "draws", what, batch, keep, latent_draws), build)
 
 
 def _chunk_rows(n: int, draws: int, chunk: int | None) -> int:

@@ -45,8 +45,8 @@ import yaml
 from bnnppl._checks import check_count, check_keys, spec_error
 from bnnppl.runs.data import FILE_KINDS, ConfigError, Data, DataConfig, read_csv
 from bnnppl.spec.base import Spec, set_field
-from bnnppl.spec.methods import Method, method_from_dict
 from bnnppl.spec.likelihoods import Bernoulli, Categorical
+from bnnppl.spec.methods import Method, method_from_dict
 from bnnppl.spec.model import ModelSpec
 
 __all__ = [

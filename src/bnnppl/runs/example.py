@@ -14,9 +14,9 @@ import yaml
 
 from bnnppl._io import atomic_write, new_run_dir
 from bnnppl.datasets import sine_regression
-from bnnppl.results.diagnostics import Diagnostics
 from bnnppl.inference import NUTS, fit
 from bnnppl.model.bnn import BNN
+from bnnppl.results.diagnostics import Diagnostics
 from bnnppl.spec.likelihoods import Gaussian
 from bnnppl.spec.model import ModelSpec
 from bnnppl.spec.network import MLP

@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 
 from bnnppl import datasets, plots
-from bnnppl.runs.html import save_html
-from bnnppl.runs.config import RunConfig, dump_config
 from bnnppl.results.diagnostics import ESS_LIMIT, RHAT_LIMIT, UNIQUE_LIMIT, Diagnostics, LossCheck, SMCCheck
 from bnnppl.results.posterior import Posterior
 from bnnppl.results.prediction import predict
+from bnnppl.runs.config import RunConfig, dump_config
+from bnnppl.runs.html import save_html
 from bnnppl.runs.reader import METRICS, REPORT, load_data, open_run, read_check, read_config
 
 TRUTH = {

@@ -49,10 +49,16 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-import yaml
 
-from bnnppl.results import metrics
 from bnnppl._io import atomic_write, new_run_dir
+from bnnppl.inference import fit
+from bnnppl.model.bnn import BNN
+from bnnppl.results import metrics
+from bnnppl.results.diagnostics import Diagnostics, LossCheck, SMCCheck, loss_check, smc_check
+from bnnppl.results.draws import log_likelihood
+from bnnppl.results.posterior import Posterior
+from bnnppl.results.prediction import Predictions, predict
+from bnnppl.results.summaries import LEVELS
 from bnnppl.runs.config import ConfigError, Data, RunConfig, dump_config, read_csv
 from bnnppl.runs.reader import (
     CONFIG,
@@ -68,13 +74,6 @@ from bnnppl.runs.reader import (
     read_check,
     read_config,
 )
-from bnnppl.results.diagnostics import Diagnostics, LossCheck, SMCCheck, loss_check, smc_check
-from bnnppl.inference import fit
-from bnnppl.model.bnn import BNN
-from bnnppl.results.posterior import Posterior, load
-from bnnppl.results.draws import log_likelihood
-from bnnppl.results.prediction import Predictions, predict
-from bnnppl.results.summaries import LEVELS
 
 __all__ = [
     "CONFIG",

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from bnnppl import _programs
 from bnnppl._checks import check_choice
 from bnnppl._io import atomic_write
 from bnnppl.results import metrics
@@ -248,13 +249,15 @@ def run_benchmark(
                 continue
             start = time.perf_counter()
             record = run_split(job, k)
-            # every fit compiles new programs; JAX keeps them all (about 650 memory maps per NUTS
-            # fit on Yacht), and Linux's 65 530-map limit crashed LLVM after 96 fits in one run
-            jax.clear_caches()
             job.folder.mkdir(parents=True, exist_ok=True)
             text = json.dumps(record, indent=2) + "\n"
             atomic_write(job.folder / f"split_{k}.json", lambda p, text=text: p.write_text(text))
             seconds = time.perf_counter() - start
             scores = f"RMSE {record['rmse']:.4g}, LL {record['log_likelihood']:.4g}"
             log(f"{label} split {k}: {scores}, {seconds:.1f} s")
+        # the splits of a job share their programs (same shapes: compiled once); the next job's
+        # differ, so free these: JAX keeps every compiled program (hundreds of memory maps each),
+        # and Linux's 65 530-map limit crashed LLVM after 96 fits when each fit compiled anew
+        jax.clear_caches()
+        _programs.clear()
     return write_results(out, published)

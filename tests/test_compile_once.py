@@ -1,0 +1,123 @@
+"""Fits compile once: a second fit of the same model, method and data shapes, with new data values
+and a new seed, runs the programs the first one compiled. Counted through JAX's monitoring events:
+every in-memory cache miss lowers a program to MLIR (``/jax/core/compile/jaxpr_to_mlir_module_duration``)
+before the persistent cache is asked, so a count of 0 means nothing was compiled or loaded."""
+
+import jax
+import numpy as np
+import pytest
+from numpyro import infer as ni
+
+import bnnppl as bp
+from bnnppl import _programs
+from bnnppl.datasets import sine_regression
+
+LOWER = "/jax/core/compile/jaxpr_to_mlir_module_duration"
+COMPILE = "/jax/core/compile/backend_compile_duration"
+TRACE = "/jax/core/compile/jaxpr_trace_duration"
+
+
+class Events:
+    """The names of JAX's duration events while recording."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.on = False
+        jax.monitoring.register_event_duration_secs_listener(self._record)
+
+    def _record(self, name: str, duration: float, **kwargs) -> None:
+        if self.on:
+            self.names.append(name)
+
+    def count(self, fn) -> dict[str, int]:
+        self.names, self.on = [], True
+        try:
+            fn()
+        finally:
+            self.on = False
+        return {name: self.names.count(name) for name in (TRACE, LOWER, COMPILE)}
+
+
+EVENTS = Events()
+SPEC = bp.ModelSpec(network=bp.MLP(hidden=(4,)), likelihood=bp.Gaussian())
+METHODS = [
+    bp.NUTS(chains=2, warmup=20, samples=10, init="map", init_steps=50),
+    bp.NUTS(chains=4, warmup=20, samples=10),  # two chains per device, vmapped
+    bp.HMC(step_size=0.05, num_steps=4, chains=2, warmup=20, samples=10),
+    bp.SVI(steps=50, draws=10),
+    bp.SVI(steps=50, draws=10, guide="low_rank", rank=2),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", METHODS, ids=lambda m: repr(m)[:40])
+def test_a_second_fit_of_the_same_shapes_compiles_nothing(method):
+    x, y = sine_regression(n=24, seed=0)
+    bnn = bp.BNN(SPEC)
+    first = bp.fit(bnn, x, y, method, seed=0, progress=False)
+    x2, y2 = sine_regression(n=24, seed=1)
+    seen = EVENTS.count(lambda: bp.fit(bnn, x2, y2, method, seed=1, progress=False))
+    assert seen == {TRACE: 0, LOWER: 0, COMPILE: 0}
+    # a new BNN of an equal spec reuses them too; only its parameter shapes are traced (no compile)
+    seen = EVENTS.count(lambda: bp.fit(bp.BNN(SPEC), x2, y2, method, seed=2, progress=False))
+    assert seen == {TRACE: 1, LOWER: 0, COMPILE: 0}
+    second = bp.fit(bnn, x2, y2, method, seed=1, progress=False)
+    assert not np.array_equal(first.samples["net.Dense_0.kernel"], second.samples["net.Dense_0.kernel"])
+
+
+@pytest.mark.slow
+def test_other_shapes_compile_new_programs_and_predictions_are_reused():
+    x, y = sine_regression(n=24, seed=0)
+    method = bp.SVI(steps=20, draws=5)
+    post = bp.fit(bp.BNN(SPEC), x, y, method, progress=False)
+    bp.predict(post, x)
+    seen = EVENTS.count(lambda: bp.predict(post, x + 1.0, seed=3))
+    assert seen[LOWER] == 0
+    x30, y30 = sine_regression(n=30, seed=0)
+    seen = EVENTS.count(lambda: bp.fit(bp.BNN(SPEC), x30, y30, method, progress=False))
+    assert seen[LOWER] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["nuts", "hmc"])
+def test_the_chains_follow_numpyros_own_mcmc_for_the_same_seed(kind):
+    """Same kernel, same keys (``split(key, chains)`` after the fit's own split): NumPyro's ``MCMC``
+    with a chain per device. The data enter the program as arguments, not constants, so float32
+    rounding differs (draws 1e-5 apart here); a longer NUTS run drifts apart once a rounding
+    difference flips a U-turn or acceptance decision, as two runs on different hardware would."""
+    x, y = sine_regression(n=24, seed=0)
+    bnn = bp.BNN(SPEC)
+    if kind == "nuts":
+        method, kernel = bp.NUTS(chains=2, warmup=5, samples=10), ni.NUTS(bnn.model)
+    else:
+        method = bp.HMC(step_size=0.05, num_steps=4, chains=2, warmup=30, samples=30)
+        kernel = ni.HMC(bnn.model, step_size=0.05, num_steps=4, trajectory_length=None, adapt_step_size=False,
+                        adapt_mass_matrix=False)  # bnnppl's HMC adapts nothing unless adapt=True
+    post = bp.fit(bnn, x, y, method, seed=5, progress=False)
+    mcmc = ni.MCMC(kernel, num_warmup=method.warmup, num_samples=method.samples, num_chains=2, progress_bar=False)
+    mcmc.run(jax.random.split(jax.random.key(5))[1], x, y, extra_fields=("num_steps",))
+    theirs = mcmc.get_samples(group_by_chain=True)
+    for name, ours in post.samples.items():
+        np.testing.assert_allclose(ours, np.asarray(theirs[name]), atol=1e-4, rtol=1e-4)
+    np.testing.assert_array_equal(post.stats["num_steps"], mcmc.get_extra_fields(group_by_chain=True)["num_steps"])
+
+
+@pytest.mark.slow
+def test_more_chains_than_devices_run_vectorised_without_a_warning(recwarn):
+    x, y = sine_regression(n=24, seed=0)
+    post = bp.fit(bp.BNN(SPEC), x, y, bp.NUTS(chains=3, warmup=20, samples=10), progress=False)
+    assert post.num_chains == 3 and post.samples["net.Dense_0.kernel"].shape == (3, 10, 1, 4)
+    assert post.stats["diverging"].shape == (3, 10)
+    first = post.samples["net.Dense_0.bias"][:, 0]
+    assert len({tuple(np.round(row, 5)) for row in first}) == 3  # three different chains
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
+
+
+def test_the_program_cache_keeps_the_most_recent(monkeypatch):
+    monkeypatch.setattr(_programs, "LIMIT", 2)
+    monkeypatch.setattr(_programs, "_cache", type(_programs._cache)())
+    built = []
+    for key in ("a", "b", "a", "c", "a", "b"):
+        _programs.get(key, lambda key=key: built.append(key) or key)
+    assert built == ["a", "b", "c", "b"]  # "b" was the least recently used when "c" came
+    assert _programs.size() == 2

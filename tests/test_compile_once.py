@@ -79,7 +79,7 @@ def test_other_shapes_compile_new_programs_and_predictions_are_reused():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["nuts", "hmc"])
+@pytest.mark.parametrize("kind", ["nuts", "nuts_thinned", "hmc"])
 def test_the_chains_follow_numpyros_own_mcmc_for_the_same_seed(kind):
     """Same kernel, same keys (``split(key, chains)`` after the fit's own split): NumPyro's ``MCMC``
     with a chain per device. The data enter the program as arguments, not constants, so float32
@@ -89,16 +89,20 @@ def test_the_chains_follow_numpyros_own_mcmc_for_the_same_seed(kind):
     bnn = bp.BNN(SPEC)
     if kind == "nuts":
         method, kernel = bp.NUTS(chains=2, warmup=5, samples=10), ni.NUTS(bnn.model)
+    elif kind == "nuts_thinned":  # NumPyro keeps the last of each block, blocks aligned to the end
+        method, kernel = bp.NUTS(chains=2, warmup=5, samples=9, thinning=2), ni.NUTS(bnn.model)
     else:
         method = bp.HMC(step_size=0.05, num_steps=4, chains=2, warmup=30, samples=30)
         kernel = ni.HMC(bnn.model, step_size=0.05, num_steps=4, trajectory_length=None, adapt_step_size=False,
                         adapt_mass_matrix=False)  # bnnppl's HMC adapts nothing unless adapt=True
     post = bp.fit(bnn, x, y, method, seed=5, progress=False)
-    mcmc = ni.MCMC(kernel, num_warmup=method.warmup, num_samples=method.samples, num_chains=2, progress_bar=False)
+    mcmc = ni.MCMC(kernel, num_warmup=method.warmup, num_samples=method.samples, num_chains=2,
+                   thinning=method.thinning, progress_bar=False)
     mcmc.run(jax.random.split(jax.random.key(5))[1], x, y, extra_fields=("num_steps",))
     theirs = mcmc.get_samples(group_by_chain=True)
     for name, ours in post.samples.items():
         np.testing.assert_allclose(ours, np.asarray(theirs[name]), atol=1e-4, rtol=1e-4)
+    assert post.num_draws == method.samples // method.thinning
     np.testing.assert_array_equal(post.stats["num_steps"], mcmc.get_extra_fields(group_by_chain=True)["num_steps"])
 
 

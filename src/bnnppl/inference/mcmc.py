@@ -76,20 +76,32 @@ def _chain(bnn: BNN, method: NUTS | HMC, progress: Callable | None) -> Callable:
         state = kernel.init(key, method.warmup, None, model_args=args, model_kwargs={})
         constrain = kernel.postprocess_fn(args, {})
 
-        def step(state, i):
+        def record(state):
+            samples = {k: v for k, v in constrain(state.z).items() if k != F}
+            return samples, {name: _field(state, name) for name in EXTRA_FIELDS}
+
+        # one loop over every transition, its body (the kernel's step) compiled once, as in
+        # NumPyro's fori_collect: the state after the last step of each block of ``thinning``
+        # sampling steps is written to the draws, blocks aligned to the end (the first
+        # ``samples % thinning`` sampling steps are not kept)
+        draws = method.samples // method.thinning
+        skip = method.samples % method.thinning
+        out = jax.tree.map(lambda s: jnp.zeros((draws, *s.shape), s.dtype), jax.eval_shape(record, state))
+
+        def step(i, carry):
+            state, out = carry
             if progress is not None:
                 jax.lax.cond(i % _PROGRESS_EVERY == 0, lambda: jax.debug.callback(progress, i), lambda: None)
-            return kernel.sample(state, args, {}), None
+            state = kernel.sample(state, args, {})
+            done = i - method.warmup - skip + 1  # kept-phase steps taken, this one included
+            write = (done > 0) & (done % method.thinning == 0)
 
-        def keep(state, start):
-            state, _ = jax.lax.scan(step, state, start + jnp.arange(method.thinning))
-            samples = {k: v for k, v in constrain(state.z).items() if k != F}
-            return state, (samples, {name: _field(state, name) for name in EXTRA_FIELDS})
+            def put(out):
+                return jax.tree.map(lambda a, v: a.at[done // method.thinning - 1].set(v), out, record(state))
 
-        state, _ = jax.lax.scan(step, state, jnp.arange(method.warmup))
-        draws = method.samples // method.thinning
-        starts = method.warmup + method.thinning * jnp.arange(draws)
-        return jax.lax.scan(keep, state, starts)[1]
+            return state, jax.lax.cond(write, put, lambda out: out, out)
+
+        return jax.lax.fori_loop(0, method.warmup + method.samples, step, (state, out))[1]
 
     return run
 
@@ -156,7 +168,7 @@ def fit_mcmc(
     if init not in ("map", "svi"):
         init_values = None
     subs = bnn.fixed_substitutions(fixed, x.shape[1])
-    bar = _Bar(method.warmup + method.samples // method.thinning * method.thinning, progress)
+    bar = _Bar(method.warmup + method.samples, progress)
     key = (
         bnn.cache_key,
         method,

@@ -23,6 +23,7 @@ from numpyro.infer import Predictive, Trace_ELBO
 import bnnppl as bp
 from bnnppl.datasets import heteroscedastic, heteroscedastic_noise
 from bnnppl.inference import svi as S
+from bnnppl.inference import svi_init as SI
 from bnnppl.inference.alpha import AlphaELBO
 from bnnppl.model import LATENT
 from bnnppl.results import metrics
@@ -219,7 +220,7 @@ def test_minibatch_alpha_init_takes_the_traced_path(xy):
     method = bp.SVI(steps=10, elbo="alpha", num_particles=4, subsample_size=8)
     guide, svi, state, calls = initialised(model, method, x, y)
     assert calls == 1  # no eager fallback
-    assert S._tracers((guide.__dict__, svi.__dict__)) == {}
+    assert SI._tracers((guide.__dict__, svi.__dict__)) == {}
     assert svi.get_params(state)["z_auto_loc"].shape == (20,)  # all rows' q(z_n), minibatched per step
 
 

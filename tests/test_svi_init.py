@@ -15,6 +15,7 @@ from numpyro.infer import Predictive
 
 import bnnppl as bp
 from bnnppl.inference import svi as S
+from bnnppl.inference import svi_init as SI
 
 
 def _maker(method, model, calls):
@@ -46,7 +47,7 @@ def test_traced_init_equals_eager_init_and_leaves_no_tracer(xy, guide, subsample
     key = jax.random.key(3)
     guide_t, svi_t, state_t = S.init_svi(_maker(method, model, calls), key, (x, y))
     assert len(calls) == 1  # the traced path held: no fallback
-    assert S._tracers((guide_t.__dict__, svi_t.__dict__)) == {}
+    assert SI._tracers((guide_t.__dict__, svi_t.__dict__)) == {}
     guide_e, svi_e = _maker(method, model, [])()
     state_e = svi_e.init(key, x, y)
     _same_tree(svi_t.get_params(state_t), svi_e.get_params(state_e))
@@ -77,7 +78,7 @@ def test_init_falls_back_to_the_eager_path_when_the_model_cannot_be_traced(xy):
     calls = []
     guide, svi, state = S.init_svi(_maker(bp.SVI(steps=5), model, calls), jax.random.key(0), (x, y))
     assert len(calls) == 2  # traced once, failed, rebuilt and initialised eagerly
-    assert S._tracers((guide.__dict__, svi.__dict__)) == {}
+    assert SI._tracers((guide.__dict__, svi.__dict__)) == {}
     assert set(svi.get_params(state)) == {"w_auto_loc", "w_auto_scale"}
 
 
@@ -91,13 +92,13 @@ def test_tracers_are_found_in_containers_partials_and_closures():
         def closure():
             return v
 
-        seen.append(S._tracers((hidden, part, closure)))
+        seen.append(SI._tracers((hidden, part, closure)))
         return v
 
     jax.jit(probe)(1.0)
     (found,) = seen
     assert len(found) == 1 and isinstance(next(iter(found.values())), jax.core.Tracer)
-    assert S._tracers(({"a": np.ones(2)}, functools.partial(max, 1.0))) == {}
+    assert SI._tracers(({"a": np.ones(2)}, functools.partial(max, 1.0))) == {}
 
 
 def test_autonormal_draws_follow_the_fitted_guide(xy):

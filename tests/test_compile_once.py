@@ -46,6 +46,9 @@ METHODS = [
     bp.HMC(step_size=0.05, num_steps=4, chains=2, warmup=20, samples=10),
     bp.SVI(steps=50, draws=10),
     bp.SVI(steps=50, draws=10, guide="low_rank", rank=2),
+    bp.Langevin(burnin=20, samples=5, thinning=2, init_steps=50),
+    bp.SGLD(burnin=20, samples=5, init_steps=50, batch_size=8),
+    bp.SGHMC(burnin=10, samples=5, init_steps=50, batch_size=8, num_integration_steps=5),
 ]
 
 
@@ -66,6 +69,28 @@ def test_a_second_fit_of_the_same_shapes_compiles_nothing(method):
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+@pytest.mark.parametrize("method", [METHODS[0], METHODS[3], METHODS[5], METHODS[6]], ids=lambda m: repr(m)[:30])
+@pytest.mark.parametrize("deterministic", [(), ("Dense_0",)])
+def test_a_reused_program_gives_what_a_fresh_one_gives(method, deterministic):
+    """No value of the first fit stays in a program the second reuses: its draws equal the same fit
+    made after every cache was cleared. With deterministic layers their values (a MAP fit of each
+    fit's data) are arguments too."""
+    spec = bp.ModelSpec(network=bp.MLP(hidden=(4,)), likelihood=bp.Gaussian(), deterministic=deterministic)
+    x, y = sine_regression(n=24, seed=0)
+    x2, y2 = sine_regression(n=24, seed=1)
+    first = bp.fit(bp.BNN(spec), x, y, method, seed=0, progress=False)
+    reused = bp.fit(bp.BNN(spec), x2, y2, method, seed=1, progress=False)
+    _programs.clear()
+    jax.clear_caches()
+    fresh = bp.fit(bp.BNN(spec), x2, y2, method, seed=1, progress=False)
+    for name, value in fresh.samples.items():
+        np.testing.assert_allclose(reused.samples[name], value, rtol=1e-5, atol=1e-6)
+    for name, value in fresh.fixed.items():
+        np.testing.assert_allclose(reused.fixed[name], value, rtol=1e-5, atol=1e-6)
+        assert not np.allclose(first.fixed[name], value)  # each fit's own deterministic layers
+
+
 def test_other_shapes_compile_new_programs_and_predictions_are_reused():
     x, y = sine_regression(n=24, seed=0)
     method = bp.SVI(steps=20, draws=5)

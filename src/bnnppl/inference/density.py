@@ -26,6 +26,7 @@ import numpy as np
 from numpyro import handlers
 from numpyro.distributions import biject_to
 
+from bnnppl import _programs
 from bnnppl.model.bnn import BNN
 from bnnppl.model.sites import OBS
 
@@ -49,10 +50,15 @@ class Density(NamedTuple):
     """Deterministic layers' point estimates (parameter path -> value), held fixed."""
     model: Callable
     """``bnn.model`` with the deterministic layers set to ``fixed``: ``model(x, y=None)``."""
+    subs: dict[str, Any]
+    """``fixed`` as ``handlers.substitute`` data. ``log_prior`` and ``log_lik`` use it unless given
+    ``subs=``: compiled programs pass it as an argument, so they can serve the next fit too."""
 
-    def log_posterior(self, position: Mapping[str, jax.Array], x: jax.Array, y: jax.Array) -> jax.Array:
+    def log_posterior(
+        self, position: Mapping[str, jax.Array], x: jax.Array, y: jax.Array, subs: Any = None
+    ) -> jax.Array:
         """Unnormalised log posterior: ``log_prior + sum(log_lik)``."""
-        return self.log_prior(position) + self.log_lik(position, x, y).sum()
+        return self.log_prior(position, subs) + self.log_lik(position, x, y, subs).sum()
 
 
 def _trace(model: Callable, values: Mapping[str, Any] | None, key: Any, x: Any, y: Any) -> dict:
@@ -101,16 +107,24 @@ def density(
     start = None
     if init == "map" or bnn.point_paths(x.shape[1]):
         start, fixed = point_fit(bnn, x, y, "delta", init_steps, key_fit)
-    model = handlers.substitute(bnn.model, data=bnn.fixed_substitutions(fixed, x.shape[1]))
+    own = bnn.fixed_substitutions(fixed, x.shape[1])
+    model = handlers.substitute(bnn.model, data=own)
 
-    supports: dict[str, Any] = {}
+    def with_subs(subs):
+        return handlers.substitute(bnn.model, data=own if subs is None else subs)
 
-    def probe(key, x, y):  # one traced run: the latent sites, their supports and a prior draw
-        sites = _latent(_trace(model, None, key, x, y))
-        supports.update({k: s["fn"].support for k, s in sites.items()})
-        return {k: s["value"] for k, s in sites.items()}
+    def build():
+        supports: dict[str, Any] = {}
 
-    prior_draw = jax.jit(probe)(key_init, x, y)
+        def probe(key, x, y, subs):  # one traced run: the latent sites, their supports, a prior draw
+            sites = _latent(_trace(with_subs(subs), None, key, x, y))
+            supports.update({k: s["fn"].support for k, s in sites.items()})
+            return {k: s["value"] for k, s in sites.items()}
+
+        return jax.jit(probe), supports
+
+    probe, supports = _programs.get((bnn.cache_key, "density", _programs.signature(x, y, own)), build)
+    prior_draw = probe(key_init, x, y, own)
     transforms = {k: biject_to(s) for k, s in supports.items()}
 
     def constrain(position):
@@ -120,17 +134,18 @@ def density(
         return {k: t.inv(jnp.asarray(values[k])) for k, t in transforms.items()}
 
     position = _start(init, unconstrain(start if init == "map" else prior_draw), key_init)
-    x1, y1 = x[:1], y[:1]  # the prior needs no data, but the model wants one row for shapes
+    # the prior needs no data, but the model wants one row for shapes: zeros (a valid label too)
+    x1, y1 = np.zeros((1, x.shape[1]), x.dtype), np.zeros((1,), y.dtype)
 
-    def log_prior(position):
+    def log_prior(position, subs=None):
         values = constrain(position)
-        trace = _trace(model, values, 0, x1, y1)
+        trace = _trace(with_subs(subs), values, 0, x1, y1)
         total = sum(s["fn"].log_prob(s["value"]).sum() for s in _latent(trace).values())
         jac = sum(t.log_abs_det_jacobian(position[k], values[k]).sum() for k, t in transforms.items())
         return total + jac
 
-    def log_lik(position, x, y):
-        trace = _trace(model, constrain(position), 0, x, y)
+    def log_lik(position, x, y, subs=None):
+        trace = _trace(with_subs(subs), constrain(position), 0, x, y)
         site = trace[OBS]
         return site["fn"].log_prob(site["value"])
 
@@ -142,4 +157,5 @@ def density(
         unconstrain=unconstrain,
         fixed=fixed,
         model=model,
+        subs=own,
     )

@@ -58,6 +58,7 @@ import numpy as np
 from jax import lax
 from tqdm.auto import tqdm
 
+from bnnppl import _programs
 from bnnppl.inference.baoab import (  # noqa: F401  (re-exported)
     BAOABState,
     baoab_init,
@@ -124,12 +125,16 @@ def _run_phase(chunk, state, key, args, *, steps: int, thinning: int, length: in
     return state, out
 
 
-def _sample(step, record, state, key, method, args, *, burnin_args=None, between=None, progress=False):
+def _sample(
+    step, record, state, key, method, args, *, burnin_args=None, between=None, progress=False, cache=()
+):
     """Burn-in (with ``burnin_args``, default ``args``), then ``between(state)``, then production;
-    returns ``(samples, stats)`` from the records (``"position"`` is the samples)."""
+    returns ``(samples, stats)`` from the records (``"position"`` is the samples). The compiled
+    chunk is kept in ``bnnppl._programs`` under ``cache`` and the shapes of ``state`` and ``args``."""
     steps = (method.burnin, method.samples * method.thinning)
     run = dict(thinning=method.thinning, length=_chunk_length(steps, method.thinning))
-    chunk = _compile_chunk(step, record)
+    key_chunk = (*cache, "chunk", _programs.signature(state, args))
+    chunk = _programs.get(key_chunk, lambda: _compile_chunk(step, record))
     key_burn, key_run = jax.random.split(key)
     with tqdm(total=sum(steps), disable=not progress, desc=type(method).__name__, unit="step") as bar:
         keep = ("log_density",)
@@ -149,21 +154,21 @@ def _floats(**values: float) -> dict[str, jax.Array]:
     return {k: jnp.asarray(v, jnp.float32) for k, v in values.items()}
 
 
-def _chains(d: Density, chains: int) -> dict[str, jax.Array]:
-    """``d.init`` repeated for each chain: ``(chains, *site_shape)``."""
-    return jax.tree.map(lambda v: jnp.broadcast_to(v, (chains, *v.shape)), d.init)
+def _chains(start: dict[str, jax.Array], chains: int) -> dict[str, jax.Array]:
+    """``start`` (a density's ``init``) repeated for each chain: ``(chains, *site_shape)``."""
+    return jax.tree.map(lambda v: jnp.broadcast_to(v, (chains, *v.shape)), start)
 
 
 def _baoab_chains(d: Density, method: Langevin) -> tuple[Callable, Callable, Callable]:
     """``(init, step, record)`` for ``method.chains`` vmapped BAOAB chains on ``d``'s posterior."""
 
     def logdensity(args):
-        return lambda q: d.log_posterior(q, args["x"], args["y"])
+        return lambda q: d.log_posterior(q, args["x"], args["y"], args["subs"])
 
     @jax.jit
-    def init(key, args):  # all chains at d.init, each with its own momenta
+    def init(key, args):  # all chains at the start, each with its own momenta
         mass = method.burnin_mass if method.burnin else method.mass
-        position = _chains(d, method.chains)
+        position = _chains(args["start"], method.chains)
         keys = jax.random.split(key, method.chains)
         momentum = jax.vmap(lambda k, q: draw_momentum(k, q, mass, method.temperature))(keys, position)
         return jax.vmap(lambda q, p: baoab_init(q, logdensity(args), p))(position, momentum)
@@ -186,10 +191,10 @@ def _baoab_chains(d: Density, method: Langevin) -> tuple[Callable, Callable, Cal
     return init, step, record
 
 
-def _fit_baoab(d: Density, x, y, method: Langevin, key, progress: bool) -> tuple[dict, dict]:
+def _fit_baoab(d: Density, x, y, method: Langevin, key, progress: bool, cache: tuple) -> tuple[dict, dict]:
     """Burn-in with ``burnin_friction``/``burnin_mass``, momenta rescaled, production."""
-    init, step, record = _baoab_chains(d, method)
-    data = {"x": x, "y": y}
+    init, step, record = _programs.get((*cache, "baoab"), lambda: _baoab_chains(d, method))
+    data = {"x": x, "y": y, "subs": d.subs}
     common = {"step_size": method.step_size, "temperature": method.temperature}
     args = data | _floats(friction=method.friction, mass=method.mass, **common)
     burnin_args = data | _floats(friction=method.burnin_friction, mass=method.burnin_mass, **common)
@@ -199,9 +204,9 @@ def _fit_baoab(d: Density, x, y, method: Langevin, key, progress: bool) -> tuple
         return state._replace(momentum=jax.tree.map(lambda p: scale * p, state.momentum))
 
     key_momentum, key_run = jax.random.split(key)
-    state = init(key_momentum, args)
+    state = init(key_momentum, args | {"start": d.init})
     phases = {"burnin_args": burnin_args, "between": between if method.burnin else None}
-    return _sample(step, record, state, key_run, method, args, progress=progress, **phases)
+    return _sample(step, record, state, key_run, method, args, progress=progress, cache=cache, **phases)
 
 
 class _SGState(NamedTuple):
@@ -239,19 +244,32 @@ def _sg_kernel(d: Density, method: SGLD | SGHMC, n: int) -> Callable:
     # SGHMC: temper the density itself (BlackJAX redraws momenta from N(0, 1) at every step)
     scale = 1.0 / method.temperature if isinstance(method, SGHMC) else 1.0
 
-    def log_prior(position):
-        return scale * d.log_prior(position)
+    def grad(subs):  # the deterministic layers' values come with the arguments
+        def log_prior(position):
+            return scale * d.log_prior(position, subs)
 
-    def log_lik(position, row):  # one data point; BlackJAX vmaps it over the batch
-        x_row, y_row = row
-        return scale * d.log_lik(position, x_row[None], y_row[None])[0]
+        def log_lik(position, row):  # one data point; BlackJAX vmaps it over the batch
+            x_row, y_row = row
+            return scale * d.log_lik(position, x_row[None], y_row[None], subs)[0]
 
-    grad = grad_estimator(log_prior, log_lik, n)
+        return grad_estimator(log_prior, log_lik, n)
+
     if isinstance(method, SGLD):
-        sgld = blackjax.sgld(grad)
-        return lambda key, q, batch, args: sgld.step(key, q, batch, args["step_size"], args["temperature"])
-    sghmc = blackjax.sghmc(grad, num_integration_steps=method.num_integration_steps, alpha=method.friction)
-    return lambda key, q, batch, args: sghmc.step(key, q, batch, args["step_size"])
+
+        def sgld_step(key, q, batch, args):
+            sgld = blackjax.sgld(grad(args["subs"]))
+            return sgld.step(key, q, batch, args["step_size"], args["temperature"])
+
+        return sgld_step
+
+    def sghmc_step(key, q, batch, args):
+        kernel = grad(args["subs"])
+        sghmc = blackjax.sghmc(
+            kernel, num_integration_steps=method.num_integration_steps, alpha=method.friction
+        )
+        return sghmc.step(key, q, batch, args["step_size"])
+
+    return sghmc_step
 
 
 def batch_size(method: SGLD | SGHMC, n: int) -> int:
@@ -263,18 +281,30 @@ def batch_size(method: SGLD | SGHMC, n: int) -> int:
     return min(32, n) if method.batch_size is None else method.batch_size
 
 
-def _fit_minibatch(d: Density, x, y, method: SGLD | SGHMC, key, progress: bool) -> tuple[dict, dict]:
+def _fit_minibatch(
+    d: Density, x, y, method: SGLD | SGHMC, key, progress: bool, cache: tuple
+) -> tuple[dict, dict]:
     n, chains = x.shape[0], method.chains
-    step = _minibatch_step(_sg_kernel(d, method, n), chains, batch_size(method, n), n)
 
-    def record(state, args):
-        log_post = jax.vmap(lambda q: d.log_posterior(q, args["x"], args["y"]))
-        return {"position": jax.vmap(d.constrain)(state.position), "log_density": log_post(state.position)}
+    def build():
+        step = _minibatch_step(_sg_kernel(d, method, n), chains, batch_size(method, n), n)
 
+        def record(state, args):
+            log_post = jax.vmap(lambda q: d.log_posterior(q, args["x"], args["y"], args["subs"]))
+            return {
+                "position": jax.vmap(d.constrain)(state.position),
+                "log_density": log_post(state.position),
+            }
+
+        return step, record
+
+    step, record = _programs.get((*cache, "minibatch"), build)
     key_order, key_run = jax.random.split(key)
-    state = _SGState(_chains(d, chains), _shuffles(key_order, chains, n), jnp.asarray(0))
-    args = {"x": x, "y": y} | _floats(step_size=method.step_size, temperature=method.temperature)
-    return _sample(step, record, state, key_run, method, args, progress=progress)
+    state = _SGState(_chains(d.init, chains), _shuffles(key_order, chains, n), jnp.asarray(0))
+    args = {"x": x, "y": y, "subs": d.subs} | _floats(
+        step_size=method.step_size, temperature=method.temperature
+    )
+    return _sample(step, record, state, key_run, method, args, progress=progress, cache=cache)
 
 
 def fit_langevin(
@@ -290,5 +320,6 @@ def fit_langevin(
     d = density(bnn, x, y, init=method.init, init_steps=method.init_steps, seed=seed)
     key = jax.random.fold_in(jax.random.key(seed), 1)
     run = _fit_baoab if isinstance(method, Langevin) else _fit_minibatch
-    samples, stats = run(d, jnp.asarray(x), jnp.asarray(y), method, key, progress)
+    cache = (bnn.cache_key, method, _programs.signature(x, y, d.subs, d.init))
+    samples, stats = run(d, jnp.asarray(x), jnp.asarray(y), method, key, progress, cache)
     return samples, stats, d.fixed

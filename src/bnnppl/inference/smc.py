@@ -23,6 +23,12 @@ acceptance (``bnnppl.inference.smc_moves`` says how). Unless the last stage resa
 particles are then resampled and moved once more (``mcmc_steps`` steps at the posterior),
 so the draws have equal weights and few duplicates.
 
+The programs (prior draw, log-likelihoods, stage, map to the constrained scale) are compiled once
+per model, method config and data shapes and kept in ``bnnppl._programs``: the data, the
+deterministic layers' values, the particles, ``t``, the step size and the keys are their arguments,
+never constants, so a second fit with new data of the same shape or a new seed compiles nothing.
+The number of stages depends on the data: a Python loop runs the one compiled stage.
+
 ``fit_smc`` returns the final particles as one chain, ``(1, particles, *site_shape)`` per
 latent site (constrained values), and these ``stats`` (NumPy arrays, one entry per stage):
 
@@ -62,9 +68,11 @@ from blackjax.smc.resampling import systematic
 from blackjax.smc.solver import dichotomy
 from jax.flatten_util import ravel_pytree
 from jax.scipy.special import logsumexp
+from numpyro import handlers
 from numpyro.infer import Predictive
 from tqdm.auto import tqdm
 
+from bnnppl import _programs
 from bnnppl.inference.density import Density, density
 from bnnppl.inference.smc_moves import move
 from bnnppl.model.bnn import BNN
@@ -88,36 +96,37 @@ class _StageInfo(NamedTuple):
 
 
 class _Flat(NamedTuple):
-    """The density on flat vectors: ``log_prior(v) -> ()``, ``log_lik(v, x, y) -> (n,)``."""
+    """The density on flat vectors: ``log_prior(v, subs) -> ()``, ``log_lik(v, x, y, subs) -> (n,)``."""
 
-    log_prior: Callable[[jax.Array], jax.Array]
-    log_lik: Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
+    log_prior: Callable[[jax.Array, dict], jax.Array]
+    log_lik: Callable[[jax.Array, jax.Array, jax.Array, dict], jax.Array]
     unravel: Callable[[jax.Array], dict]
 
 
 def _flat(dens: Density) -> _Flat:
     _, unravel = ravel_pytree(dens.init)
     return _Flat(
-        log_prior=lambda v: dens.log_prior(unravel(v)),
-        log_lik=lambda v, x, y: dens.log_lik(unravel(v), x, y),
+        log_prior=lambda v, subs: dens.log_prior(unravel(v), subs),
+        log_lik=lambda v, x, y, subs: dens.log_lik(unravel(v), x, y, subs),
         unravel=unravel,
     )
 
 
-def _log_liks(flat: _Flat, position: jax.Array, x: jax.Array, y: jax.Array) -> jax.Array:
+def _log_liks(flat: _Flat, position: jax.Array, x: jax.Array, y: jax.Array, subs: dict) -> jax.Array:
     """``(particles, n)``: each particle's log-likelihood of each point."""
-    return jax.vmap(flat.log_lik, (0, None, None))(position, x, y)
+    return jax.vmap(flat.log_lik, (0, None, None, None))(position, x, y, subs)
 
 
-def _prior_positions(dens: Density, x: jax.Array, key: jax.Array, count: int) -> jax.Array:
-    """``(count, dim)`` flattened unconstrained prior draws (deterministic layers held at ``fixed``)."""
-    draw = Predictive(dens.model, num_samples=count, return_sites=sorted(dens.init), parallel=True)
+def _prior_positions(bnn: BNN, dens: Density, count: int) -> Callable:
+    """``(key, x, subs) -> (count, dim)``: flat unconstrained prior draws, fixed layers at ``subs``."""
 
-    def positions(key, x):  # x an argument, not a constant: the program depends on shapes only
+    def positions(key, x, subs):
+        model = handlers.substitute(bnn.model, data=subs)
+        draw = Predictive(model, num_samples=count, return_sites=sorted(dens.init), parallel=True)
         position = jax.vmap(dens.unconstrain)(draw(key, x))
         return jax.vmap(lambda p: ravel_pytree(p)[0])(position)
 
-    return jax.jit(positions)(key, x)
+    return positions
 
 
 def _weighted_sum(log_lik: jax.Array, lam: jax.Array) -> jax.Array:
@@ -180,12 +189,12 @@ def _scale(parts: _Particles) -> jax.Array:
 
 
 def _stage_fn(method: SMC, flat: _Flat, schedule: Callable) -> Callable:
-    """The jitted stage ``(key, particles, t, step_size, force, x, y) -> (particles, t', step_size',
+    """The stage ``(key, particles, t, step_size, force, x, y, subs) -> (particles, t', step_size',
     info)``; ``t`` is ``beta`` (tempering) or the number of points included (data annealing);
     ``force`` resamples whatever the ESS (at the end, ``t`` at its end: resample and move only)."""
     threshold = method.resample_ess * method.particles
 
-    def stage(key, parts, t, step_size, force, x, y):
+    def stage(key, parts, t, step_size, force, x, y, subs):
         lam_old, lam_new, t_new = schedule(parts, t)
         parts, log_z, ess = _reweight(parts, lam_new - lam_old)
         scale = _scale(parts)
@@ -194,14 +203,36 @@ def _stage_fn(method: SMC, flat: _Flat, schedule: Callable) -> Callable:
         parts = _resample(key_resample, parts, resampled)
 
         def logdensity(v):
-            return flat.log_prior(v) + _weighted_sum(flat.log_lik(v, x, y), lam_new)
+            return flat.log_prior(v, subs) + _weighted_sum(flat.log_lik(v, x, y, subs), lam_new)
 
         position, acc, used, step_size = move(key_move, parts.position, logdensity, scale, step_size, method)
-        parts = parts._replace(position=position, log_lik=_log_liks(flat, position, x, y))
+        parts = parts._replace(position=position, log_lik=_log_liks(flat, position, x, y, subs))
         info = _StageInfo(log_z, ess / method.particles, resampled, acc, used)
         return parts, t_new, step_size, info
 
-    return jax.jit(stage)
+    return stage
+
+
+class _Programs(NamedTuple):
+    """The jitted programs of one model, method config and data shapes (see the module docstring)."""
+
+    prior: Callable  # (key, x, subs) -> (particles, dim)
+    log_liks: Callable  # (position, x, y, subs) -> (particles, n)
+    stage: Callable  # see _stage_fn
+    constrain: Callable  # (position,) -> site values, (particles, *site_shape)
+
+
+def _build(bnn: BNN, dens: Density, method: SMC, n: int) -> _Programs:
+    """The programs for ``dens``'s shapes; they keep only its structure (the sites' shapes and
+    supports), not its values, so later fits of the same shapes can run them."""
+    flat = _flat(dens)
+    schedule = (_tempering if method.schedule == "tempering" else _data)(method, n)
+    return _Programs(
+        prior=jax.jit(_prior_positions(bnn, dens, method.particles)),
+        log_liks=jax.jit(functools.partial(_log_liks, flat)),
+        stage=jax.jit(_stage_fn(method, flat, schedule)),
+        constrain=jax.jit(jax.vmap(lambda v: dens.constrain(flat.unravel(v)))),
+    )
 
 
 def _run_stages(stage: Callable, parts: _Particles, method: SMC, data: tuple, key: jax.Array, progress: bool):
@@ -258,13 +289,12 @@ def fit_smc(
         )
     key_prior, key_run = jax.random.split(jax.random.key(seed))
     dens = density(bnn, x, y, init="prior", seed=seed)
-    flat = _flat(dens)
-    data = (jnp.asarray(x), jnp.asarray(y))
-    position = _prior_positions(dens, data[0], key_prior, method.particles)
-    log_lik = jax.jit(functools.partial(_log_liks, flat))(position, *data)
-    parts = _Particles(position, log_lik, jnp.full(method.particles, -math.log(method.particles)))
-    schedule = (_tempering if method.schedule == "tempering" else _data)(method, n)
-    parts, infos, ts = _run_stages(_stage_fn(method, flat, schedule), parts, method, data, key_run, progress)
-    values = jax.jit(jax.vmap(lambda v: dens.constrain(flat.unravel(v))))(parts.position)
-    samples = {k: np.asarray(v)[None] for k, v in values.items()}
+    cache = (bnn.cache_key, method, _programs.signature(x, y, dens.subs, dens.init), "smc")
+    programs = _programs.get(cache, lambda: _build(bnn, dens, method, n))
+    data = (jnp.asarray(x), jnp.asarray(y), dens.subs)
+    position = programs.prior(key_prior, data[0], dens.subs)
+    log_weight = jnp.full(method.particles, -math.log(method.particles))
+    parts = _Particles(position, programs.log_liks(position, *data), log_weight)
+    parts, infos, ts = _run_stages(programs.stage, parts, method, data, key_run, progress)
+    samples = {k: np.asarray(v)[None] for k, v in programs.constrain(parts.position).items()}
     return samples, _stats(infos, ts, method), dens.fixed

@@ -87,14 +87,20 @@ def test_diagnostics_are_arviz_numbers_in_both_spaces(nuts):
 
 def test_diagnostics_warnings_in_plain_words(nuts):
     d = nuts.diagnostics()
-    warnings = d._replace(max_rhat=1.05, min_ess_bulk=120.0, divergences=3).warnings()
+    assert d.modes == ((0, 1),) and len(d.chain_function_max_rhat) == len(d.chain_function_min_ess_bulk) == 2
+    # each chain mixed within itself, both in one mode (tests/test_diagnostics_modes.py: the other cases)
+    d = d._replace(chain_function_max_rhat=(1.0, 1.0), chain_function_min_ess_bulk=(500.0, 500.0))
+    warnings = d._replace(
+        max_rhat=1.05, min_ess_bulk=120.0, function_max_rhat=1.05, function_min_ess_bulk=1000.0, divergences=3
+    ).warnings()
     assert warnings == [
         "r-hat up to 1.050 (> 1.01): chains disagree; run longer.",
         "bulk ESS down to 120 (< 400): too few effective draws.",
         "3 divergent transition(s): the sampler hit regions it cannot follow; raise target_accept or "
         "reparameterise.",
     ]
-    assert d._replace(max_rhat=1.0, min_ess_bulk=1000.0, divergences=0).warnings() == []
+    fine = dict(max_rhat=1.0, min_ess_bulk=1000.0, function_max_rhat=1.0, function_min_ess_bulk=1000.0)
+    assert d._replace(**fine, divergences=0).warnings() == []
 
 
 def test_save_load_round_trip_predicts_exactly_the_same(nuts, tmp_path):
@@ -216,7 +222,7 @@ def test_loo_and_compare_reject_svi(svi, nuts):
 
 def test_a_stuck_chain_reports_infinite_rhat_without_crashing(nuts):
     """Chains that never move: no within-chain variance, so ArviZ divides by zero; the r-hat is
-    not finite and the warning says the chains disagree."""
+    not finite, and the warning says the chains have not mixed (their split r-hat is NaN)."""
     import dataclasses
 
     stuck = {k: v.copy() for k, v in nuts.samples.items()}
@@ -225,14 +231,25 @@ def test_a_stuck_chain_reports_infinite_rhat_without_crashing(nuts):
     post = dataclasses.replace(nuts, samples=stuck)
     d = post.diagnostics()
     assert not np.isfinite(d.max_rhat) and not np.isfinite(d.function_max_rhat)
-    assert d.warnings()[0].startswith("r-hat up to ")
+    assert d.warnings()[0] == (
+        "chains 0 and 1 have not mixed within themselves (split r-hat of f up to nan, want <= 1.1): run longer."
+    )
     assert len(post.summary()) == 17
 
 
 def test_nan_diagnostics_warn(nuts):
-    d = nuts.diagnostics()._replace(max_rhat=float("nan"), min_ess_bulk=float("nan"), divergences=0)
-    assert d.warnings() == [
+    nan = float("nan")
+    d = nuts.diagnostics()._replace(max_rhat=nan, min_ess_bulk=nan, divergences=0)
+    no_f = d._replace(chain_function_max_rhat=(), chain_function_min_ess_bulk=(), modes=())
+    assert no_f.warnings() == [  # no per-chain numbers of f: the parameters' alone
         "r-hat up to nan (> 1.01): chains disagree; run longer.",
+        "bulk ESS down to nan (< 400): too few effective draws.",
+    ]
+    nan_f = d._replace(function_max_rhat=nan, function_min_ess_bulk=nan)
+    nan_f = nan_f._replace(chain_function_max_rhat=(nan, nan), chain_function_min_ess_bulk=(nan, nan))
+    assert nan_f.warnings() == [
+        "chains 0 and 1 have not mixed within themselves (split r-hat of f up to nan, want <= 1.1; "
+        "bulk ESS of f down to nan, want >= 100): run longer.",
         "bulk ESS down to nan (< 400): too few effective draws.",
     ]
 

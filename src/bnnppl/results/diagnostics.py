@@ -11,6 +11,8 @@ training inputs does not suffer from that symmetry.
 >>> d = summarize(dt, function_site="f")
 >>> d.divergences, d.max_rhat < 1.01, d.min_ess_bulk > 400
 (0, True, True)
+>>> d.modes, d.num_modes, max(d.chain_function_max_rhat) < 1.1, d.warnings()
+(((0, 1),), 1, True, [])
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
+from bnnppl.results.modes import CHAIN_ESS_LIMIT, CHAIN_RHAT_LIMIT, chain_mixing, chain_modes
+
 __all__ = [
+    "CHAIN_ESS_LIMIT",
+    "CHAIN_RHAT_LIMIT",
     "ESS_LIMIT",
     "RHAT_LIMIT",
     "UNIQUE_LIMIT",
@@ -40,7 +46,13 @@ ESS_LIMIT = 400
 
 
 class Diagnostics(NamedTuple):
-    """Worst-case convergence numbers of a posterior."""
+    """Worst-case convergence numbers of a posterior, and how its chains sit in the modes of ``f``.
+
+    Chains started from different MAP fits (an ensemble) settle in different modes of a BNN
+    posterior: expected, not a failure. ``warnings`` tells that apart from chains that have not
+    mixed: each chain is checked on its own (split r-hat and bulk ESS of ``f``), and the chains
+    are grouped by agreement of their means of ``f`` (``bnnppl.results.modes``).
+    """
 
     max_rhat: float
     """Largest rank-normalised r-hat over all parameters (1.0 is ideal; > 1.01 is a warning)."""
@@ -52,14 +64,49 @@ class Diagnostics(NamedTuple):
     """Largest r-hat of the network output at the training inputs."""
     function_min_ess_bulk: float
     """Smallest bulk ESS of the network output at the training inputs."""
+    chain_function_max_rhat: tuple[float, ...] = ()
+    """Per chain, the largest split r-hat of ``f`` over points and outputs: the chain's first and
+    last halves taken as two chains, rank-normalised (> 1.1: the chain has not mixed). Empty when
+    not computed (no ``f``)."""
+    chain_function_min_ess_bulk: tuple[float, ...] = ()
+    """Per chain, the smallest bulk ESS of ``f`` over points and outputs (< 100: too few draws)."""
+    modes: tuple[tuple[int, ...], ...] = ()
+    """The chains grouped by agreement of their means of ``f`` (``modes.AGREE_LIMIT``, a pair
+    r-hat of 1.1), biggest group first. Empty when not computed."""
+
+    @property
+    def num_modes(self) -> int:
+        """How many groups of agreeing chains there are (0 when not computed)."""
+        return len(self.modes)
+
+    @property
+    def unmixed_chains(self) -> tuple[int, ...]:
+        """The chains whose ``f`` has not mixed within themselves: split r-hat above
+        ``CHAIN_RHAT_LIMIT`` or bulk ESS below ``CHAIN_ESS_LIMIT`` (NaN counts as not mixed)."""
+        pairs = zip(
+            _floats(self.chain_function_max_rhat), _floats(self.chain_function_min_ess_bulk), strict=True
+        )
+        return tuple(
+            c for c, (r, e) in enumerate(pairs) if not (r <= CHAIN_RHAT_LIMIT and e >= CHAIN_ESS_LIMIT)
+        )
+
+    def modes_text(self) -> str:
+        """The modes' chains in words, e.g. ``0, 2, 5 | 1, 3 | 4, 6, 7``."""
+        return " | ".join(", ".join(str(c) for c in mode) for mode in self.modes)
+
+    @property
+    def function_mixed(self) -> bool:
+        """The network output ``f`` passes both thresholds (weights may still fail them: hidden
+        units can swap places without changing ``f``)."""
+        return self.function_max_rhat <= RHAT_LIMIT and self.function_min_ess_bulk >= ESS_LIMIT
 
     def warnings(self) -> list[str]:
-        """Plain-words warnings for the usual thresholds (r-hat > 1.01, ESS < 400, divergences)."""
-        out = []
-        if not self.max_rhat <= RHAT_LIMIT:  # NaN (a degenerate chain) warns too
-            out.append(f"r-hat up to {self.max_rhat:.3f} (> {RHAT_LIMIT}): chains disagree; run longer.")
-        if not self.min_ess_bulk >= ESS_LIMIT:
-            out.append(f"bulk ESS down to {self.min_ess_bulk:.0f} (< {ESS_LIMIT}): too few effective draws.")
+        """Plain-words warnings. When ``f``'s r-hat passes, weights that fail it are put down to
+        hidden-unit permutations. When it fails (or with one chain): chains that have not mixed
+        within themselves are named (run longer); else several modes are described, not blamed;
+        else one mode: chains disagree (run longer). Then bulk ESS < 400 (not across modes) and
+        divergences. Without ``f`` (no per-chain numbers): the parameters' r-hat and ESS alone."""
+        out = self._function_warnings() if self.modes else _pooled(self.max_rhat, self.min_ess_bulk)
         if self.divergences:
             out.append(
                 f"{self.divergences} divergent transition(s): the sampler hit regions it cannot "
@@ -67,11 +114,68 @@ class Diagnostics(NamedTuple):
             )
         return out
 
-    @property
-    def function_mixed(self) -> bool:
-        """The network output ``f`` passes both thresholds (weights may still fail them: hidden
-        units can swap places without changing ``f``)."""
-        return self.function_max_rhat <= RHAT_LIMIT and self.function_min_ess_bulk >= ESS_LIMIT
+    def _function_warnings(self) -> list[str]:
+        chains = len(self.chain_function_max_rhat)
+        if chains > 1 and self.function_max_rhat <= RHAT_LIMIT:
+            return self._agreeing_warnings()
+        ess = float(np.minimum(self.min_ess_bulk, self.function_min_ess_bulk))
+        if self.unmixed_chains:
+            return [self._unmixed_text()] + _pooled(RHAT_LIMIT, ess)
+        if chains == 1:  # one chain mixed within itself: nothing to compare it with
+            return self._agreeing_warnings()
+        if self.num_modes > 1:
+            return [
+                f"the {chains} chains found {self.num_modes} modes of the posterior "
+                f"(chains {self.modes_text()}); each mixes within its mode; predictions pool them "
+                "(weights by chain count, not by posterior mass)."
+            ]
+        return _pooled(float(np.maximum(self.max_rhat, self.function_max_rhat)), ess)
+
+    def _agreeing_warnings(self) -> list[str]:
+        """``f`` agrees across chains (or one chain mixed): weights may still disagree, through
+        permutations of hidden units if their r-hat is finite (NaN or inf: constant weights)."""
+        ess = float(np.minimum(self.min_ess_bulk, self.function_min_ess_bulk))
+        if len(self.chain_function_max_rhat) == 1 or self.max_rhat <= RHAT_LIMIT:
+            return _pooled(RHAT_LIMIT, ess)
+        if not np.isfinite(self.max_rhat):
+            return _pooled(self.max_rhat, ess)
+        return [
+            f"r-hat of the weights up to {self.max_rhat:.3f} (> {RHAT_LIMIT}), but the network output f "
+            f"has mixed (r-hat {self.function_max_rhat:.3f}): the weights are identified only up to "
+            "permutations of hidden units (swapping two units gives the same f); no action needed."
+        ] + _pooled(RHAT_LIMIT, self.function_min_ess_bulk)
+
+    def _unmixed_text(self) -> str:
+        chains = self.unmixed_chains
+        rhat = np.max([_floats(self.chain_function_max_rhat)[c] for c in chains])
+        ess = np.min([_floats(self.chain_function_min_ess_bulk)[c] for c in chains])
+        reasons = []
+        if not rhat <= CHAIN_RHAT_LIMIT:
+            reasons.append(f"split r-hat of f up to {rhat:.2f}, want <= {CHAIN_RHAT_LIMIT}")
+        if not ess >= CHAIN_ESS_LIMIT:
+            reasons.append(f"bulk ESS of f down to {ess:.0f}, want >= {CHAIN_ESS_LIMIT}")
+        if len(chains) == 1:
+            who = f"chain {chains[0]} has not mixed within itself"
+        else:
+            who = (
+                f"chains {', '.join(map(str, chains[:-1]))} and {chains[-1]} have not mixed within themselves"
+            )
+        return f"{who} ({'; '.join(reasons)}): run longer."
+
+
+def _pooled(rhat: float, ess: float) -> list[str]:
+    """The single-mode warnings: r-hat across chains, and bulk ESS of all chains together."""
+    out = []
+    if not rhat <= RHAT_LIMIT:  # NaN (a degenerate chain) warns too
+        out.append(f"r-hat up to {rhat:.3f} (> {RHAT_LIMIT}): chains disagree; run longer.")
+    if not ess >= ESS_LIMIT:
+        out.append(f"bulk ESS down to {ess:.0f} (< {ESS_LIMIT}): too few effective draws.")
+    return out
+
+
+def _floats(values) -> tuple[float, ...]:
+    """Numbers as floats, ``None`` (NaN as ``diagnostics.json`` writes it) as NaN."""
+    return tuple(float("nan") if v is None else float(v) for v in values)
 
 
 def _worst(ds: xr.Dataset, reduce) -> float:
@@ -80,7 +184,8 @@ def _worst(ds: xr.Dataset, reduce) -> float:
 
 
 def summarize(posterior: xr.DataTree, *, function_site: str = "f") -> Diagnostics:
-    """Worst r-hat and ESS of the parameters and of ``function_site``, and divergences."""
+    """Worst r-hat and ESS of the parameters and of ``function_site``, divergences, and per chain
+    the mixing of ``function_site`` and the modes the chains found."""
     with np.errstate(divide="ignore", invalid="ignore"):  # a stuck chain: r-hat inf, reported as such
         return _summarize(posterior, function_site)
 
@@ -89,16 +194,21 @@ def _summarize(posterior: xr.DataTree, function_site: str) -> Diagnostics:
     post = posterior["posterior"].to_dataset()
     params = post.drop_vars([function_site], errors="ignore")
     funcs = post[[function_site]] if function_site in post else xr.Dataset()
+    f = post[function_site].transpose("chain", "draw", ...).values if function_site in post else None
     rhat, ess = az.rhat, az.ess
     divergences = 0
     if "sample_stats" in posterior and "diverging" in posterior["sample_stats"]:
         divergences = int(np.asarray(posterior["sample_stats"]["diverging"]).sum())
+    chain_rhat, chain_ess = chain_mixing(f) if f is not None else ((), ())
     return Diagnostics(
         max_rhat=_worst(rhat(params), np.max),
         min_ess_bulk=_worst(ess(params), np.min),
         divergences=divergences,
         function_max_rhat=_worst(rhat(funcs), np.max) if funcs.data_vars else float("nan"),
         function_min_ess_bulk=_worst(ess(funcs), np.min) if funcs.data_vars else float("nan"),
+        chain_function_max_rhat=chain_rhat,
+        chain_function_min_ess_bulk=chain_ess,
+        modes=chain_modes(f) if f is not None else (),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -30,8 +31,15 @@ def read_check(run_dir: Path | str) -> Diagnostics | LossCheck | SMCCheck:
     """The convergence check a run folder's ``diagnostics.json`` holds (``None`` there is NaN)."""
     saved = json.loads((Path(run_dir) / DIAGNOSTICS).read_text())
     kind = LossCheck if "final" in saved else SMCCheck if "log_evidence" in saved else Diagnostics
-    values = {k: (float("nan") if saved[k] is None else saved[k]) for k in kind._fields}
-    return kind(**values)
+    # fields a run folder written by an older bnnppl lacks keep their defaults ("not computed")
+    return kind(**{k: _from_json(saved[k]) for k in kind._fields if k in saved})
+
+
+def _from_json(value: Any) -> Any:
+    """The inverse of the runner's ``_plain_number``: ``None`` is NaN, lists are tuples."""
+    if isinstance(value, list):
+        return tuple(_from_json(v) for v in value)
+    return float("nan") if value is None else value
 
 
 def load_data(run_dir: Path) -> Data:

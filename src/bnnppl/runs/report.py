@@ -21,7 +21,16 @@ from typing import Any
 import numpy as np
 
 from bnnppl import datasets, plots
-from bnnppl.results.diagnostics import ESS_LIMIT, RHAT_LIMIT, UNIQUE_LIMIT, Diagnostics, LossCheck, SMCCheck
+from bnnppl.results.diagnostics import (
+    CHAIN_ESS_LIMIT,
+    CHAIN_RHAT_LIMIT,
+    ESS_LIMIT,
+    RHAT_LIMIT,
+    UNIQUE_LIMIT,
+    Diagnostics,
+    LossCheck,
+    SMCCheck,
+)
 from bnnppl.results.posterior import Posterior
 from bnnppl.results.prediction import predict
 from bnnppl.runs.config import RunConfig, dump_config
@@ -127,14 +136,16 @@ def _diagnostics_table(d: Diagnostics | LossCheck | SMCCheck) -> str:
              "chains agree when <= 1.01; weights may disagree through hidden-unit permutations"),
             ("min bulk ESS (weights)", d.min_ess_bulk, d.min_ess_bulk >= ESS_LIMIT,
              "effective draws; want >= 400"),
-            ("max r-hat (function f)", d.function_max_rhat, d.function_max_rhat <= RHAT_LIMIT,
-             "the network output at the training inputs: the number that matters for predictions"),
+            ("max r-hat (function f)", d.function_max_rhat, d.function_max_rhat <= RHAT_LIMIT or _in_modes(d),
+             "the network output at the training inputs: the number that matters for predictions"
+             + ("; above 1.01 because the chains sit in different modes" if _in_modes(d) else "")),
             ("min bulk ESS (function f)", d.function_min_ess_bulk, d.function_min_ess_bulk >= ESS_LIMIT,
              "effective draws of the output; want >= 400"),
             ("divergences", d.divergences, d.divergences == 0, "want 0; else raise target_accept"),
         ]:  # fmt: skip
             text = f"{value:.3f}" if isinstance(value, float) and "r-hat" in name else f"{value:.0f}"
             checks.append((name, text, ok, meaning))
+        checks += _chain_checks(d) if d.modes else []
     rows = [_row([name, text, "ok" if ok else "problem", why], not ok) for name, text, ok, why in checks]
     warnings = d.warnings()
     words = (
@@ -143,6 +154,28 @@ def _diagnostics_table(d: Diagnostics | LossCheck | SMCCheck) -> str:
         else "<p>No convergence problems found.</p>"
     )
     return head + "".join(rows) + "</table>" + words
+
+
+def _in_modes(d: Diagnostics) -> bool:
+    """The chains sit in several modes of f, each chain mixed within itself."""
+    return d.num_modes > 1 and not d.unmixed_chains
+
+
+def _chain_checks(d: Diagnostics) -> list[tuple[str, str, bool, str]]:
+    """Rows for each chain of f on its own, and for the modes the chains found."""
+    rhat = np.asarray(d.chain_function_max_rhat, dtype=float)  # from diagnostics.json: None is NaN
+    ess = np.asarray(d.chain_function_min_ess_bulk, dtype=float)
+    modes = f"{d.num_modes} (chains {d.modes_text()})" if d.num_modes > 1 else "1"
+    rhat_ok, ess_ok = bool(np.all(rhat <= CHAIN_RHAT_LIMIT)), bool(np.all(ess >= CHAIN_ESS_LIMIT))
+    return [
+        ("max split r-hat per chain (function f)", f"{np.max(rhat):.3f}", rhat_ok,
+         f"each chain on its own, its two halves as two chains; want <= {CHAIN_RHAT_LIMIT}"),
+        ("min bulk ESS per chain (function f)", f"{np.min(ess):.0f}", ess_ok,
+         f"effective draws of one chain; want >= {CHAIN_ESS_LIMIT}"),
+        ("modes (function f)", modes, True,
+         "groups of chains whose f agree; chains started from an ensemble may find several, which "
+         "predictions pool by chain count (not by posterior mass)"),
+    ]  # fmt: skip
 
 
 def _metrics_table(metrics: dict[str, Any]) -> str:

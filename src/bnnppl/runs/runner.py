@@ -207,6 +207,10 @@ def _diagnostics_dict(d: Diagnostics | LossCheck | SMCCheck) -> dict[str, Any]:
 
 
 def _plain_number(value: Any) -> Any:
+    """A JSON-ready value: NumPy numbers as Python ones, NaN and infinities as ``None``, tuples
+    (per-chain numbers, modes) as lists."""
+    if isinstance(value, (tuple, list)):
+        return [_plain_number(v) for v in value]
     if isinstance(value, (np.floating, float)):
         return None if not np.isfinite(value) else float(value)
     if isinstance(value, (np.integer, int)):

@@ -11,34 +11,8 @@ from numpyro import infer as ni
 import bnnppl as bp
 from bnnppl import _programs
 from bnnppl.datasets import sine_regression
+from compile_events import COMPILE, EVENTS, LOWER, TRACE
 
-LOWER = "/jax/core/compile/jaxpr_to_mlir_module_duration"
-COMPILE = "/jax/core/compile/backend_compile_duration"
-TRACE = "/jax/core/compile/jaxpr_trace_duration"
-
-
-class Events:
-    """The names of JAX's duration events while recording."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self.on = False
-        jax.monitoring.register_event_duration_secs_listener(self._record)
-
-    def _record(self, name: str, duration: float, **kwargs) -> None:
-        if self.on:
-            self.names.append(name)
-
-    def count(self, fn) -> dict[str, int]:
-        self.names, self.on = [], True
-        try:
-            fn()
-        finally:
-            self.on = False
-        return {name: self.names.count(name) for name in (TRACE, LOWER, COMPILE)}
-
-
-EVENTS = Events()
 SPEC = bp.ModelSpec(network=bp.MLP(hidden=(4,)), likelihood=bp.Gaussian())
 METHODS = [
     bp.NUTS(chains=2, warmup=20, samples=10, init="map", init_steps=50),
@@ -49,6 +23,13 @@ METHODS = [
     bp.Langevin(burnin=20, samples=5, thinning=2, init_steps=50),
     bp.SGLD(burnin=20, samples=5, init_steps=50, batch_size=8),
     bp.SGHMC(burnin=10, samples=5, init_steps=50, batch_size=8, num_integration_steps=5),
+    bp.NUTS(chains=2, warmup=20, samples=10, init="ensemble", init_steps=50, init_holdout=0.25),
+    bp.MCLMC(chains=2, warmup=20, samples=10, init_steps=50),
+    bp.MCLMC(chains=3, warmup=20, samples=10, adjusted=True, init="map", init_steps=50),
+    # SMC: a Python loop over its stages, each a call of the same cached stage program
+    bp.SMC(particles=32, mcmc_steps=2, num_leapfrog=3),
+    bp.SMC(schedule="data", batch=4, particles=32, mcmc_steps=2, num_leapfrog=3),
+    bp.SMC(kernel="langevin", particles=32, mcmc_steps=2),
 ]
 
 
@@ -69,8 +50,7 @@ def test_a_second_fit_of_the_same_shapes_compiles_nothing(method):
 
 
 @pytest.mark.slow
-@pytest.mark.slow
-@pytest.mark.parametrize("method", [METHODS[0], METHODS[3], METHODS[5], METHODS[6]], ids=lambda m: repr(m)[:30])
+@pytest.mark.parametrize("method", [METHODS[i] for i in (0, 3, 5, 6, 8, 9, 11, 12)], ids=lambda m: repr(m)[:30])
 @pytest.mark.parametrize("deterministic", [(), ("Dense_0",)])
 def test_a_reused_program_gives_what_a_fresh_one_gives(method, deterministic):
     """No value of the first fit stays in a program the second reuses: its draws equal the same fit
@@ -84,10 +64,12 @@ def test_a_reused_program_gives_what_a_fresh_one_gives(method, deterministic):
     _programs.clear()
     jax.clear_caches()
     fresh = bp.fit(bp.BNN(spec), x2, y2, method, seed=1, progress=False)
-    for name, value in fresh.samples.items():
-        np.testing.assert_allclose(reused.samples[name], value, rtol=1e-5, atol=1e-6)
+    for part in ("samples", "stats", "fixed"):  # SMC's stages (stats) too
+        ours, theirs = getattr(reused, part), getattr(fresh, part)
+        assert set(ours) == set(theirs)
+        for name, value in theirs.items():
+            np.testing.assert_allclose(ours[name], value, rtol=1e-5, atol=1e-6, err_msg=f"{part}[{name!r}]")
     for name, value in fresh.fixed.items():
-        np.testing.assert_allclose(reused.fixed[name], value, rtol=1e-5, atol=1e-6)
         assert not np.allclose(first.fixed[name], value)  # each fit's own deterministic layers
 
 

@@ -49,7 +49,7 @@ BAD = [
     (lambda: NUTS(dense_mass="yes"), TypeError, "NUTS.dense_mass: must be true or false, got 'yes'."),
     (lambda: NUTS(init="mapp"), ValueError,
      "NUTS.init: unknown init strategy 'mapp'. Did you mean 'map'? "
-     "Allowed: 'map', 'median', 'prior', 'svi', 'uniform'."),
+     "Allowed: 'ensemble', 'map', 'median', 'prior', 'svi', 'uniform'."),
     (lambda: HMC(step_size=-0.1, num_steps=4), ValueError, "HMC.step_size: must be > 0, got -0.1."),
     (lambda: HMC(step_size=0.1, num_steps=0), ValueError, "HMC.num_steps: must be >= 1, got 0."),
     (lambda: method_from_dict({"method": "hmc", "num_steps": 4}), ValueError,
@@ -76,9 +76,9 @@ BAD = [
     (lambda: SVI(draws=1.5), TypeError, "SVI.draws: must be an integer, got 1.5."),
     (lambda: method_from_dict({"method": "advi"}), ValueError,
      "inference.method: unknown inference method 'advi'. "
-     "Allowed: 'hmc', 'langevin', 'nuts', 'sghmc', 'sgld', 'smc', 'svi'."),
+     "Allowed: 'hmc', 'langevin', 'mclmc', 'nuts', 'sghmc', 'sgld', 'smc', 'svi'."),
     (lambda: method_from_dict({"steps": 10}), ValueError,
-     "inference.method: is required; allowed: 'hmc', 'langevin', 'nuts', 'sghmc', 'sgld', 'smc', 'svi'."),
+     "inference.method: is required; allowed: 'hmc', 'langevin', 'mclmc', 'nuts', 'sghmc', 'sgld', 'smc', 'svi'."),
     (lambda: method_from_dict({"method": "svi", "stepz": 10}), ValueError,
      "inference.stepz: unknown key. Did you mean 'steps'? Valid keys: 'alpha', 'chunk', 'clip', 'draws', "
      "'elbo', 'guide', 'init', 'init_scale', 'init_steps', 'learning_rate', 'method', 'num_particles', 'optimizer', "
@@ -98,7 +98,7 @@ BAD = [
     (lambda: Langevin(burnin=-1), ValueError, "Langevin.burnin: must be >= 0, got -1."),
     (lambda: Langevin(thinning=0), ValueError, "Langevin.thinning: must be >= 1, got 0."),
     (lambda: Langevin(init="median"), ValueError,
-     "Langevin.init: unknown init strategy 'median'. Allowed: 'map', 'prior', 'uniform'."),
+     "Langevin.init: unknown init strategy 'median'. Allowed: 'ensemble', 'map', 'prior', 'uniform'."),
     (lambda: SGLD(batch_size=0), ValueError, "SGLD.batch_size: must be >= 1, got 0."),
     (lambda: SGLD(step_size="big"), TypeError, "SGLD.step_size: must be a number, got 'big'."),
     (lambda: SGHMC(friction=-0.1), ValueError, "SGHMC.friction: must be > 0, got -0.1."),

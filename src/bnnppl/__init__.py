@@ -14,6 +14,7 @@ from bnnppl.model import BNN
 from bnnppl.results import Posterior, Predictions, compare, load
 from bnnppl.spec import (
     HMC,
+    MCLMC,
     MLP,
     NUTS,
     SGHMC,
@@ -53,6 +54,7 @@ __all__ = [
     "HeteroscedasticGaussian",
     "Langevin",
     "LatentInput",
+    "MCLMC",
     "MLP",
     "ModelSpec",
     "NUTS",

@@ -27,9 +27,21 @@ from bnnppl._checks import allowed_list
 from bnnppl.model.bnn import BNN
 from bnnppl.results.posterior import Posterior
 from bnnppl.spec.methods import HMC, METHODS, NUTS, SVI, Method, method_from_dict
-from bnnppl.spec.sampler_methods import SGHMC, SGLD, SMC, Langevin
+from bnnppl.spec.sampler_methods import MCLMC, SGHMC, SGLD, SMC, Langevin
 
-__all__ = ["HMC", "NUTS", "SGHMC", "SGLD", "SMC", "SVI", "Langevin", "Method", "fit", "method_from_dict"]
+__all__ = [
+    "HMC",
+    "MCLMC",
+    "NUTS",
+    "SGHMC",
+    "SGLD",
+    "SMC",
+    "SVI",
+    "Langevin",
+    "Method",
+    "fit",
+    "method_from_dict",
+]
 
 
 def _interactive() -> bool:
@@ -48,7 +60,7 @@ def fit(
     """Fit ``bnn`` to ``x`` (``(n_points, n_features)``) and ``y`` (``(n_points,)``).
 
     ``method``: ``NUTS()`` (default), ``HMC(...)``, ``SVI(...)``, ``Langevin(...)`` (BAOAB),
-    ``SGLD(...)``, ``SGHMC(...)`` or ``SMC(...)``. ``progress``: show a progress
+    ``SGLD(...)``, ``SGHMC(...)``, ``SMC(...)`` or ``MCLMC(...)``. ``progress``: show a progress
     bar (default: when stderr is a terminal and ``CI`` is unset). The same seed gives the same
     posterior.
     """
@@ -66,9 +78,13 @@ def fit(
             f"SVI.subsample_size: is {method.subsample_size} but the data have {x.shape[0]} rows; "
             "use at most that many."
         )
+    if getattr(method, "init", None) == "ensemble":
+        from bnnppl.inference.ensemble import holdout_rows
+
+        holdout_rows(x.shape[0], method.init_holdout, type(method).__name__)
     progress = _interactive() if progress is None else progress
     start = time.perf_counter()
-    samples, stats, fixed = _runner(method)(bnn, x, y, method, seed, progress)
+    samples, stats, fixed, *members = _runner(method)(bnn, x, y, method, seed, progress)
     return Posterior(
         bnn=bnn,
         method=method,
@@ -77,6 +93,7 @@ def fit(
         x=x,
         y=y,
         fixed=fixed,
+        members=members[0] if members else {},
         seed=seed,
         seconds=time.perf_counter() - start,
     )
@@ -84,7 +101,8 @@ def fit(
 
 def _runner(method: Method):
     """The function that fits ``method``: ``(bnn, x, y, method, seed, progress) -> (samples, stats,
-    fixed)``; imported on use so that plain NUTS never imports BlackJAX."""
+    fixed)``, or ``(samples, stats, fixed, members)`` for the methods that can start from an
+    ensemble; imported on use so that plain NUTS never imports BlackJAX."""
     if isinstance(method, SVI):
         from bnnppl.inference.svi import fit_svi
 
@@ -93,6 +111,10 @@ def _runner(method: Method):
         from bnnppl.inference.langevin import fit_langevin
 
         return fit_langevin
+    if isinstance(method, MCLMC):
+        from bnnppl.inference.mclmc import fit_mclmc
+
+        return fit_mclmc
     if isinstance(method, SMC):
         from bnnppl.inference.smc import fit_smc
 

@@ -53,6 +53,8 @@ class Density(NamedTuple):
     subs: dict[str, Any]
     """``fixed`` as ``handlers.substitute`` data. ``log_prior`` and ``log_lik`` use it unless given
     ``subs=``: compiled programs pass it as an argument, so they can serve the next fit too."""
+    draw_prior: Callable[[jax.Array], dict[str, jax.Array]]
+    """``key -> position``: a draw from the prior, on the unconstrained scale."""
 
     def log_posterior(
         self, position: Mapping[str, jax.Array], x: jax.Array, y: jax.Array, subs: Any = None
@@ -158,4 +160,5 @@ def density(
         fixed=fixed,
         model=model,
         subs=own,
+        draw_prior=lambda key: unconstrain(probe(key, x, y, own)),
     )

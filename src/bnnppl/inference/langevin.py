@@ -8,6 +8,7 @@ constrained sample sites, shaped ``(chain, draw, *site_shape)``.
 - Starts: every chain starts at the density's start (a MAP fit by default, ``init_steps`` Adam
   steps). Chains differ by their own noise and, for ``Langevin``, by their own initial momenta
   drawn from ``N(0, mass * temperature)``; a shared start makes r-hat somewhat optimistic.
+  ``init="ensemble"`` starts each chain at its own member of a MAP ensemble instead.
 - Phases: ``burnin`` steps (``Langevin``: with ``burnin_friction`` and ``burnin_mass``; the
   momenta are then rescaled by ``sqrt(mass / burnin_mass)`` to the production mass), then
   ``samples * thinning`` steps keeping every ``thinning``-th. Steps run in compiled chunks
@@ -57,6 +58,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from bnnppl import _programs
+from bnnppl.inference import ensemble
 from bnnppl.inference.baoab import (  # noqa: F401  (re-exported)
     BAOABState,
     baoab_init,
@@ -65,7 +67,7 @@ from bnnppl.inference.baoab import (  # noqa: F401  (re-exported)
     kinetic_temperature,
 )
 from bnnppl.inference.density import Density, density
-from bnnppl.inference.phases import chain_starts, float_args, sample_phases
+from bnnppl.inference.phases import float_args, sample_phases
 from bnnppl.inference.sgmcmc import batch_size, fit_minibatch
 from bnnppl.model.bnn import BNN
 from bnnppl.spec.sampler_methods import SGHMC, SGLD, Langevin
@@ -82,7 +84,7 @@ def _baoab_chains(d: Density, method: Langevin) -> tuple[Callable, Callable, Cal
     @jax.jit
     def init(key, args):  # all chains at the start, each with its own momenta
         mass = method.burnin_mass if method.burnin else method.mass
-        position = chain_starts(args["start"], method.chains)
+        position = args["start"]
         keys = jax.random.split(key, method.chains)
         momentum = jax.vmap(lambda k, q: draw_momentum(k, q, mass, method.temperature))(keys, position)
         return jax.vmap(lambda q, p: baoab_init(q, logdensity(args), p))(position, momentum)
@@ -105,7 +107,9 @@ def _baoab_chains(d: Density, method: Langevin) -> tuple[Callable, Callable, Cal
     return init, step, record
 
 
-def _fit_baoab(d: Density, x, y, method: Langevin, key, progress: bool, cache: tuple) -> tuple[dict, dict]:
+def _fit_baoab(
+    d: Density, starts: dict, x, y, method: Langevin, key, progress: bool, cache: tuple
+) -> tuple[dict, dict]:
     """Burn-in with ``burnin_friction``/``burnin_mass``, momenta rescaled, production."""
     init, step, record = _programs.get((*cache, "baoab"), lambda: _baoab_chains(d, method))
     data = {"x": x, "y": y, "subs": d.subs}
@@ -118,24 +122,27 @@ def _fit_baoab(d: Density, x, y, method: Langevin, key, progress: bool, cache: t
         return state._replace(momentum=jax.tree.map(lambda p: scale * p, state.momentum))
 
     key_momentum, key_run = jax.random.split(key)
-    state = init(key_momentum, args | {"start": d.init})
+    state = init(key_momentum, args | {"start": starts})
     phases = {"burnin_args": burnin_args, "between": between if method.burnin else None}
     return sample_phases(step, record, state, key_run, method, args, progress=progress, cache=cache, **phases)
 
 
 def fit_langevin(
     bnn: BNN, x: np.ndarray, y: np.ndarray, method: Langevin | SGLD | SGHMC, seed: int, progress: bool
-) -> tuple[dict, dict, dict]:
-    """``(samples, stats, fixed)`` from BAOAB (``Langevin``), SGLD or SGHMC; see the module docstring."""
+) -> tuple[dict, dict, dict, dict]:
+    """``(samples, stats, fixed, members)`` from BAOAB (``Langevin``), SGLD or SGHMC; see the
+    module docstring."""
     if isinstance(method, SGLD | SGHMC) and batch_size(method, x.shape[0]) > x.shape[0]:
         name = type(method).__name__
         raise ValueError(
             f"{name}.batch_size: is {method.batch_size} but the data have {x.shape[0]} rows; "
             "use at most that many."
         )
-    d = density(bnn, x, y, init=method.init, init_steps=method.init_steps, seed=seed)
+    init = "prior" if method.init == "ensemble" else method.init
+    d = density(bnn, x, y, init=init, init_steps=method.init_steps, seed=seed)
+    starts, members, info = ensemble.starts(d, x, y, method, seed, (bnn.cache_key,))
     key = jax.random.fold_in(jax.random.key(seed), 1)
     run = _fit_baoab if isinstance(method, Langevin) else fit_minibatch
     cache = (bnn.cache_key, method, _programs.signature(x, y, d.subs, d.init))
-    samples, stats = run(d, jnp.asarray(x), jnp.asarray(y), method, key, progress, cache)
-    return samples, stats, d.fixed
+    samples, stats = run(d, starts, jnp.asarray(x), jnp.asarray(y), method, key, progress, cache)
+    return samples, stats | info, d.fixed, members

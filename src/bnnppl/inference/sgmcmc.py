@@ -16,7 +16,7 @@ from jax import lax
 
 from bnnppl import _programs
 from bnnppl.inference.density import Density
-from bnnppl.inference.phases import chain_starts, float_args, sample_phases
+from bnnppl.inference.phases import float_args, sample_phases
 from bnnppl.spec.sampler_methods import SGHMC, SGLD
 
 
@@ -89,8 +89,10 @@ def batch_size(method: SGLD | SGHMC, n: int) -> int:
 
 
 def fit_minibatch(
-    d: Density, x, y, method: SGLD | SGHMC, key, progress: bool, cache: tuple
+    d: Density, starts: dict, x, y, method: SGLD | SGHMC, key, progress: bool, cache: tuple
 ) -> tuple[dict, dict]:
+    """``(samples, stats)`` of ``method.chains`` SGLD or SGHMC chains from ``starts`` (unconstrained,
+    one row per chain)."""
     n, chains = x.shape[0], method.chains
 
     def build():
@@ -107,7 +109,7 @@ def fit_minibatch(
 
     step, record = _programs.get((*cache, "minibatch"), build)
     key_order, key_run = jax.random.split(key)
-    state = _SGState(chain_starts(d.init, chains), _shuffles(key_order, chains, n), jnp.asarray(0))
+    state = _SGState(starts, _shuffles(key_order, chains, n), jnp.asarray(0))
     args = {"x": x, "y": y, "subs": d.subs} | float_args(
         step_size=method.step_size, temperature=method.temperature
     )

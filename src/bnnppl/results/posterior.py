@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
     from bnnppl.spec.methods import Method
 
+PER_CHAIN_STATS = ("ensemble_holdout_loglik", "ensemble_best_step")
+"""Statistics with one value per chain (shape ``(chain,)``): ``select_chains`` selects them too."""
+
 # NumPyro's names for MCMC statistics -> ArviZ's sample_stats names
 STAT_NAMES = {
     "diverging": "diverging",
@@ -50,6 +53,9 @@ class Posterior:
     - ``stats``: MCMC: ``diverging``, ``accept_prob``, ``adapt_state.step_size``, ``num_steps``,
       ``tree_depth``, ``energy``, each ``(chain, draw)``; SVI: ``loss`` of shape ``(steps,)``.
     - ``fixed``: deterministic layers' values, parameter path -> array (empty when all Bayesian).
+    - ``members``: with ``init="ensemble"``, the MAP ensemble the chains started from: latent
+      site -> array ``(chain, *site_shape)`` (member ``c`` started chain ``c``); else empty.
+      ``ensemble()`` makes a posterior of them (a deep ensemble, to compare against).
     - ``x``, ``y``: the training data; ``seed``: the fit's seed; ``seconds``: its wall time.
     """
 
@@ -60,6 +66,7 @@ class Posterior:
     x: np.ndarray
     y: np.ndarray
     fixed: Mapping[str, np.ndarray] = field(default_factory=dict)
+    members: Mapping[str, np.ndarray] = field(default_factory=dict)
     seed: int = 0
     seconds: float = float("nan")
 
@@ -102,10 +109,33 @@ class Posterior:
         index = list(chains)
         shape = (n, self.num_draws)
         stats = {
-            k: (v[index] if np.ndim(v) >= 2 and np.shape(v)[:2] == shape else v)
+            k: (v[index] if np.shape(v)[:2] == shape or k in PER_CHAIN_STATS else v)
             for k, v in self.stats.items()
         }
-        return replace(self, samples={k: v[index] for k, v in self.samples.items()}, stats=stats)
+        samples = {k: v[index] for k, v in self.samples.items()}
+        members = {k: v[index] for k, v in self.members.items()}
+        return replace(self, samples=samples, stats=stats, members=members)
+
+    def ensemble(self) -> Posterior:
+        """The MAP ensemble the chains started from (``init="ensemble"``) as a posterior of one
+        chain whose draws are the members: ``predict`` and the metrics treat it as a deep ensemble
+        (equal weights). Its r-hat and ESS mean nothing: the members are not a Markov chain.
+
+        >>> import bnnppl as bp
+        >>> x = np.linspace(-1, 1, 8, dtype=np.float32)[:, None]
+        >>> method = bp.NUTS(chains=3, warmup=10, samples=5, init="ensemble", init_steps=50)
+        >>> bnn = bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(3,))))
+        >>> post = bp.fit(bnn, x, x[:, 0], method, progress=False)
+        >>> post.members["net.Dense_0.kernel"].shape, post.ensemble().samples["net.Dense_0.kernel"].shape
+        ((3, 1, 3), (1, 3, 1, 3))
+        """
+        if not self.members:
+            init = getattr(self.method, "init", None)
+            raise ValueError(
+                f"method: this posterior has no ensemble members (init={init!r}); fit with init='ensemble'."
+            )
+        samples = {k: np.asarray(v)[None] for k, v in self.members.items()}
+        return replace(self, samples=samples, stats={}, members={})
 
     def flat_samples(self) -> dict[str, np.ndarray]:
         """Samples with chains and draws merged: ``(chain * draw, *site_shape)``."""
@@ -184,7 +214,7 @@ def save(posterior: Posterior, path: str | Path, *, overwrite: bool = False) -> 
     """Write ``posterior`` to the folder ``path``, whole or not at all; returns the folder.
 
     The folder holds ``posterior.nc`` (the samples, netCDF through ArviZ), ``arrays.npz`` (the
-    training data, the method's statistics and deterministic layers), ``model.yaml``,
+    training data, the statistics, deterministic layers and ensemble members), ``model.yaml``,
     ``method.yaml`` and ``meta.json`` (shapes, seed, library versions). An existing ``path`` is
     replaced only with ``overwrite=True``.
     """

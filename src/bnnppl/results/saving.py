@@ -1,10 +1,10 @@
 """The saved-posterior folder: what ``Posterior.save`` writes and ``bnnppl.load`` reads.
 
 A folder holds ``posterior.nc`` (the samples, netCDF through ArviZ), ``arrays.npz`` (the training
-data, the method's statistics and deterministic layers), ``model.yaml``, ``method.yaml`` and
-``meta.json`` (shapes, seed, library versions). ``write_folder`` fills a folder from a posterior's
-fields; ``read_folder`` returns the fields ``Posterior`` is built from, so this module needs no
-``Posterior``.
+data, the method's statistics, deterministic layers and ensemble members), ``model.yaml``,
+``method.yaml`` and ``meta.json`` (shapes, seed, library versions). ``write_folder`` fills a
+folder from a posterior's fields; ``read_folder`` returns the fields ``Posterior`` is built from,
+so this module needs no ``Posterior``.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ def write_folder(posterior: Any, folder: Path) -> None:
     arrays = {"x": posterior.x, "y": posterior.y}
     arrays |= {f"stats/{k}": v for k, v in posterior.stats.items()}
     arrays |= {f"fixed/{k}": v for k, v in posterior.fixed.items()}
+    arrays |= {f"members/{k}": v for k, v in posterior.members.items()}
     np.savez(folder / "arrays.npz", **arrays)
 
 
@@ -133,6 +134,7 @@ def read_folder(path: Path, bnn: BNN | None) -> dict[str, Any]:
         "x": data["x"],
         "y": data["y"],
         "fixed": {k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("fixed/")},
+        "members": {k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("members/")},
         "seed": int(meta["seed"]),
         "seconds": float(meta["seconds"]),
     }

@@ -34,7 +34,19 @@ from bnnppl.spec.likelihoods import (
     StudentT,
     likelihood_from_dict,
 )
-from bnnppl.spec.methods import HMC, METHODS, NUTS, SGHMC, SGLD, SMC, SVI, Langevin, Method, method_from_dict
+from bnnppl.spec.methods import (
+    HMC,
+    MCLMC,
+    METHODS,
+    NUTS,
+    SGHMC,
+    SGLD,
+    SMC,
+    SVI,
+    Langevin,
+    Method,
+    method_from_dict,
+)
 from bnnppl.spec.model import ModelSpec, as_layer_priors, check_deterministic, check_layer_names, covers
 from bnnppl.spec.network import ACTIVATIONS, MLP, NETWORK_TYPES, LatentInput
 from bnnppl.spec.priors import FAN_IN_RULES, PRIOR_FAMILIES, SCALE_PRIOR_FAMILIES, Prior, ScalePrior
@@ -45,6 +57,7 @@ __all__ = [
     "FAN_IN_RULES",
     "HMC",
     "LIKELIHOODS",
+    "MCLMC",
     "METHODS",
     "MLP",
     "NETWORK_TYPES",

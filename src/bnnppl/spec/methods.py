@@ -22,16 +22,18 @@ from bnnppl._checks import check_choice, check_count, check_fraction, check_numb
 from bnnppl.spec.base import Spec, from_tagged_dict, set_field
 from bnnppl.spec.sampler_methods import (  # noqa: F401  (re-exported)
     LANGEVIN_INITS,
+    MCLMC,
     SGHMC,
     SGLD,
     SMC,
     SMC_KERNELS,
     SMC_SCHEDULES,
     Langevin,
+    check_init,
 )
 
 SVI_INITS = ("map", "uniform")
-NUTS_INITS = ("map", "median", "prior", "svi", "uniform")
+NUTS_INITS = ("ensemble", "map", "median", "prior", "svi", "uniform")
 GUIDES = ("delta", "low_rank", "normal")
 SCHEDULES = ("constant", "cosine")
 POINT_LAYERS = ("joint", "pretrained")
@@ -72,7 +74,13 @@ class NUTS(Spec):
     ``samples`` draws are kept per chain after ``warmup`` (every ``thinning``-th of them).
     ``init``: ``"uniform"`` (NumPyro's default, uniform in (-2, 2) on the unconstrained scale),
     ``"prior"`` (a prior draw), ``"median"`` (prior medians), ``"map"`` (a MAP fit: SVI with
-    ``AutoDelta``, ``init_steps`` Adam steps) or ``"svi"`` (the means of an ``AutoNormal`` fit).
+    ``AutoDelta``, ``init_steps`` Adam steps), ``"svi"`` (the means of an ``AutoNormal`` fit) or
+    ``"ensemble"``: ``chains`` MAP fits from different prior draws, trained together in one
+    compiled program (``init_steps`` Adam steps each), each chain starting at its own member, so
+    that chains can find different modes (Sommer et al., ICML 2024). ``init_holdout`` > 0 holds
+    that fraction of the training rows out of the members' fits and keeps each member at its
+    best held-out log-likelihood (early stopping); the chains then sample with every row. The
+    members stay on the ``Posterior`` (``post.members``, ``post.ensemble()``: a deep ensemble).
 
     >>> NUTS().chains, NUTS().target_accept
     (2, 0.8)
@@ -87,6 +95,7 @@ class NUTS(Spec):
     dense_mass: bool = False
     init: str = "uniform"
     init_steps: int = 2000
+    init_holdout: float = 0.0
 
     _tag: ClassVar[tuple[str, str]] = ("method", "nuts")
 
@@ -96,8 +105,7 @@ class NUTS(Spec):
         check_count("NUTS.max_tree_depth", self.max_tree_depth)
         if not isinstance(self.dense_mass, bool):
             raise spec_error("NUTS.dense_mass", f"must be true or false, got {self.dense_mass!r}.", TypeError)
-        check_choice("NUTS.init", self.init, NUTS_INITS, "init strategy")
-        check_count("NUTS.init_steps", self.init_steps)
+        check_init("NUTS", self, NUTS_INITS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,7 +113,8 @@ class HMC(Spec):
     """Hamiltonian Monte Carlo with a fixed ``step_size`` and ``num_steps`` leapfrog steps.
 
     The Turing tutorial's sampler is ``HMC(step_size=0.05, num_steps=4)``. With ``adapt=False``
-    (default) nothing is tuned: ``warmup`` draws are simply dropped (burn-in).
+    (default) nothing is tuned: ``warmup`` draws are simply dropped (burn-in). ``init``,
+    ``init_steps`` and ``init_holdout``: as for ``NUTS`` (default ``"uniform"``).
 
     >>> HMC(step_size=0.05, num_steps=4, samples=5000).num_steps
     4
@@ -118,6 +127,9 @@ class HMC(Spec):
     samples: int = 1000
     thinning: int = 1
     adapt: bool = False
+    init: str = "uniform"
+    init_steps: int = 2000
+    init_holdout: float = 0.0
 
     _tag: ClassVar[tuple[str, str]] = ("method", "hmc")
     _required_hints: ClassVar[dict[str, str]] = {
@@ -131,6 +143,7 @@ class HMC(Spec):
         _check_draws("HMC", self)
         if not isinstance(self.adapt, bool):
             raise spec_error("HMC.adapt", f"must be true or false, got {self.adapt!r}.", TypeError)
+        check_init("HMC", self, NUTS_INITS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -249,17 +262,18 @@ def _svi_alpha(elbo: str, alpha: Any) -> float | None:
     return value
 
 
-Method = NUTS | HMC | SVI | Langevin | SGLD | SGHMC | SMC
+Method = NUTS | HMC | SVI | Langevin | SGLD | SGHMC | SMC | MCLMC
 METHODS: dict[str, type] = {
     "hmc": HMC,
     "langevin": Langevin,
+    "mclmc": MCLMC,
     "nuts": NUTS,
     "sghmc": SGHMC,
     "sgld": SGLD,
     "smc": SMC,
     "svi": SVI,
 }
-MCMC_METHODS: tuple[type, ...] = (HMC, NUTS, Langevin, SGLD, SGHMC)
+MCMC_METHODS: tuple[type, ...] = (HMC, NUTS, Langevin, SGLD, SGHMC, MCLMC)
 """Methods whose draws are Markov chains: r-hat, ESS and PSIS-LOO apply."""
 
 

@@ -1,0 +1,110 @@
+"""Many chains in one compiled program: spread over the devices JAX has, with a progress bar fed
+from inside the program. Used by NUTS/HMC (``mcmc``) and MCLMC (``mclmc``).
+
+``spread(one, chains, n_shared)`` turns ``one(key, start, *shared) -> out`` (one chain) into a
+jitted ``(keys, starts, *shared) -> out`` over every chain: ``vmap``-ed and ``shard_map``-ped over
+``min(chains, devices)`` devices; ``pad`` brings the per-chain arguments to a multiple of the
+devices (the padded chains are dropped afterwards). ``relay`` is the progress callback a program
+compiles in; each fit points it at its own ``Bar``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, PartitionSpec
+from tqdm.auto import tqdm
+
+PROGRESS_EVERY = 50
+"""Transitions between progress updates."""
+
+
+def devices(chains: int) -> int:
+    """Devices the chains are spread over."""
+    return min(chains, jax.local_device_count())
+
+
+def spread(one: Callable, chains: int, n_shared: int) -> Callable:
+    """``(keys, starts, *shared) -> out`` over every chain, jitted; ``keys`` and ``starts`` (a tree,
+    or ``None``) have one row per chain (padded), the ``n_shared`` other arguments are shared."""
+    count = devices(chains)
+    mesh = Mesh(np.array(jax.local_devices()[:count]), ("chain",))
+    if math.ceil(chains / count) == 1:  # a chain per device: no vmap, as NumPyro's pmap
+
+        def run(keys, starts, *shared):
+            starts = jax.tree.map(lambda v: v[0], starts)
+            return jax.tree.map(lambda v: v[None], one(keys[0], starts, *shared))
+
+    else:  # NumPyro's NUTS under vmap takes other (equally valid) paths than one chain alone
+        run = jax.vmap(one, in_axes=(0, 0, *[None] * n_shared))
+    by_chain, shared = PartitionSpec("chain"), PartitionSpec()
+    program = jax.shard_map(
+        run,
+        mesh=mesh,
+        in_specs=(by_chain, by_chain, *[shared] * n_shared),
+        out_specs=by_chain,
+        check_vma=False,
+    )
+    return jax.jit(program)
+
+
+def pad(tree: Any, chains: int) -> Any:
+    """Per-chain arrays (keys, starts) padded by repeating the last row to a multiple of the
+    devices in use (the padded chains are dropped afterwards)."""
+    extra = math.ceil(chains / devices(chains)) * devices(chains) - chains
+    if not extra:
+        return tree
+    return jax.tree.map(lambda v: jnp.concatenate([v, jnp.repeat(v[-1:], extra, axis=0)]), tree)
+
+
+def report(progress: Callable | None, i: jax.Array) -> None:
+    """Inside a program: tell ``progress`` every ``PROGRESS_EVERY`` transitions that ``i`` is done."""
+    if progress is not None:
+        jax.lax.cond(i % PROGRESS_EVERY == 0, lambda: jax.debug.callback(progress, i), lambda: None)
+
+
+class Bar:
+    """A progress bar fed from inside the program: the latest transition any chain reported."""
+
+    def __init__(self, total: int, enabled: bool, desc: str) -> None:
+        self.bar = tqdm(total=total, disable=not enabled, desc=desc, unit="step")
+        self.done = 0
+
+    def __call__(self, i: Any) -> None:
+        i = int(np.max(np.asarray(i))) + 1
+        if i > self.done:
+            self.bar.update(i - self.done)
+            self.done = i
+
+    def close(self) -> None:
+        self.bar.update(self.bar.total - self.done)
+        self.bar.close()
+
+
+class _Relay:
+    """The progress callback compiled into a program: forwards to the current fit's bar."""
+
+    target: Bar | None = None
+
+    def __call__(self, i: Any) -> None:
+        if self.target is not None:
+            self.target(i)
+
+
+relay = _Relay()
+
+
+def run_with_bar(program: Callable, args: tuple, bar: Bar) -> Any:
+    """``program(*args)`` with its progress reports going to ``bar``, waited for (the callbacks
+    run while it runs); the bar is closed in any case."""
+    relay.target = bar
+    try:
+        return jax.block_until_ready(program(*args))
+    finally:
+        relay.target = None
+        bar.close()

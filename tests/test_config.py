@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import yaml
 
-from bnnppl import NUTS, SVI, datasets
+from bnnppl import MCLMC, NUTS, SVI, datasets
 from bnnppl.runs.config import ConfigError, DataConfig, RunConfig, apply_overrides, dump_config, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,8 +29,8 @@ def write(tmp_path, data, name="c.yaml"):
 def test_there_is_one_config_per_seed_experiment():
     assert [p.stem for p in CONFIGS] == [
         "box_hmc", "heteroscedastic", "heteroscedastic_last_layer", "heteroscedastic_lv", "langevin_curve",
-        "moons_advi", "moons_minibatch_advi", "sine_last_layer_nuts", "sine_nuts", "sine_sgld",
-        "sine_smc_data", "sine_smc_tempering", "sine_svi", "spiral_svi",
+        "moons_advi", "moons_minibatch_advi", "sine_last_layer_nuts", "sine_mclmc", "sine_nuts",
+        "sine_nuts_ensemble", "sine_sgld", "sine_smc_data", "sine_smc_tempering", "sine_svi", "spiral_svi",
     ]  # fmt: skip
 
 
@@ -52,6 +52,9 @@ def test_seed_experiments_use_the_methods_they_name():
     assert (hmc.step_size, hmc.num_steps) == (0.05, 4)
     assert by_name["moons_minibatch_advi"].inference.subsample_size == 50
     assert by_name["box_hmc"].data.params == (("n", 80), ("seed", 0))
+    assert by_name["sine_mclmc"].inference == MCLMC(chains=8, warmup=1000, samples=500, init_steps=2000)
+    ensemble = by_name["sine_nuts_ensemble"].inference
+    assert (ensemble.chains, ensemble.init, ensemble.init_holdout) == (8, "ensemble", 0.1)
     assert by_name["spiral_svi"].task == "classification" and by_name["sine_nuts"].task == "regression"
 
 

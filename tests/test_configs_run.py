@@ -1,7 +1,8 @@
 """Every shipped config runs end to end through ``bnnppl run`` (inference shrunk to a few steps).
 
 Reports are built for the configs whose task, likelihood or method ``test_report.py`` does not
-cover (three classes, heteroscedastic noise, two hidden layers, a latent input, SMC's history);
+cover (three classes, heteroscedastic noise, two hidden layers, a latent input, SMC's history,
+eight MCLMC chains from an ensemble);
 the others skip it to save time."""
 
 import json
@@ -15,15 +16,16 @@ from bnnppl.runs.config import load_config
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.yaml") if p.name != "example_model.yaml")
 SHRINK = {
-    "nuts": ["inference.warmup=20", "inference.samples=20"],
+    "nuts": ["inference.warmup=20", "inference.samples=20", "inference.init_steps=50"],
     "hmc": ["inference.warmup=20", "inference.samples=20"],
     "svi": ["inference.steps=100", "inference.draws=20"],
     "langevin": ["inference.burnin=20", "inference.samples=20", "inference.thinning=2", "inference.init_steps=50"],
     "sgld": ["inference.burnin=20", "inference.samples=20", "inference.thinning=2", "inference.init_steps=50"],
     "sghmc": ["inference.burnin=20", "inference.samples=20", "inference.init_steps=50"],
     "smc": ["inference.particles=50", "inference.mcmc_steps=2", "inference.num_leapfrog=3"],
+    "mclmc": ["inference.warmup=20", "inference.samples=20", "inference.init_steps=50"],
 }
-REPORTED = {"spiral_svi", "heteroscedastic", "langevin_curve", "heteroscedastic_lv", "sine_smc_data"}
+REPORTED = {"spiral_svi", "heteroscedastic", "langevin_curve", "heteroscedastic_lv", "sine_smc_data", "sine_mclmc"}
 
 
 @pytest.mark.slow

@@ -89,7 +89,9 @@ def _bench_parser(commands) -> None:
         "--datasets", nargs="+", default=[], metavar="NAME", help="data set folders (default: all)"
     )
     uci.add_argument("--splits", help="splits to run: 0, 0-4 or 0,3,5-7 (default: all)")
-    uci.add_argument("--method", choices=("nuts", "svi"), help="inference (default: nuts, or the config's)")
+    uci.add_argument(
+        "--method", choices=("mclmc", "nuts", "svi"), help="inference (default: nuts, or the config's)"
+    )
     uci.add_argument("--config", help="YAML with model: and/or inference: sections replacing the defaults")
     uci.add_argument("--out", default="runs/uci", help="results folder (default: runs/uci)")
     uci.add_argument("--seed", type=int, default=0, help="random seed of every fit (default: 0)")

@@ -9,10 +9,11 @@ config and the data's shapes; the data, the deterministic layers' values, the st
 keys are its arguments, so a second fit of the same shapes compiles nothing. Chains are spread
 over the devices as NUTS's are (``bnnppl.inference.chains``).
 
-Tuning (``warmup`` steps in all): unadjusted, ``mclmc_find_L_and_step_size`` with 30 % of the
-steps in each of its three phases (its second phase takes a third more with the diagonal
-preconditioner, so 100 % in all); adjusted, ``adjusted_mclmc_find_L_and_step_size`` with a third
-in each of its two dual-averaging phases and a third in the repeat of the first.
+Tuning (``warmup`` steps in all): unadjusted, ``mclmc_find_L_and_step_size`` started and split
+as MILE does (a first step size of 0.005, ``L = max(sqrt(dim), 15)``; 80 %, 10 % and 10 % of the
+steps in its three phases; the second takes a third more with the diagonal preconditioner);
+adjusted, ``adjusted_mclmc_find_L_and_step_size`` with a third in each of its two dual-averaging
+phases and a third in the repeat of the first.
 
 ``stats``, each ``(chain, draw)``: ``log_density`` (the unnormalised log posterior on the
 unconstrained scale), ``adapt_state.step_size`` and ``L`` (the tuned values); unadjusted also
@@ -38,6 +39,7 @@ import blackjax
 import jax
 import jax.numpy as jnp
 import numpy as np
+from blackjax.adaptation.mclmc_adaptation import MCLMCAdaptationState
 from blackjax.mcmc import adjusted_mclmc_dynamic, mclmc
 from jax.flatten_util import ravel_pytree
 
@@ -47,8 +49,22 @@ from bnnppl.inference.density import Density, density
 from bnnppl.model.bnn import BNN
 from bnnppl.spec.sampler_methods import MCLMC
 
+STEP_SIZE_START = 0.005
+"""The unadjusted tuning's first step size (MILE's, Sommer et al. 2025)."""
 TARGET_ACCEPT = 0.9
 """The adjusted variant's acceptance target when ``target_accept`` is unset (BlackJAX's examples)."""
+
+
+def _first_params(position: jax.Array) -> MCLMCAdaptationState:
+    """Where the tuning starts, as MILE starts it: step size ``STEP_SIZE_START`` and
+    ``L = max(sqrt(dim), 15)`` (BlackJAX's own start, a step of ``sqrt(dim) / 4``, sent every chain
+    of a 50-unit network on UCI Yacht to NaN and froze it)."""
+    dim = position.shape[0]
+    return MCLMCAdaptationState(
+        L=jnp.maximum(jnp.sqrt(dim), 15.0),
+        step_size=jnp.asarray(STEP_SIZE_START),
+        inverse_mass_matrix=jnp.ones(dim),
+    )
 
 
 def _tuned(method: MCLMC, logdensity: Callable, position: jax.Array, key: jax.Array) -> tuple:
@@ -59,7 +75,7 @@ def _tuned(method: MCLMC, logdensity: Callable, position: jax.Array, key: jax.Ar
         state = mclmc.init(position, logdensity, key_init)
         state, params, _ = blackjax.mclmc_find_L_and_step_size(
             kernel, method.warmup, state, key_tune, logdensity_fn=logdensity,
-            frac_tune1=0.3, frac_tune2=0.3, frac_tune3=0.3,
+            frac_tune1=0.8, frac_tune2=0.1, frac_tune3=0.1, params=_first_params(position),
             diagonal_preconditioning=method.diagonal_preconditioning,
         )  # fmt: skip
 

@@ -220,13 +220,13 @@ class MCLMC(Spec):
 
     Each chain runs ``warmup`` steps of BlackJAX's tuning (``mclmc_find_L_and_step_size``: the
     step size, the momentum decoherence length ``L`` and, with ``diagonal_preconditioning``, a
-    diagonal mass matrix; 30 % of the steps in its first phase, 40 % in its second, 30 % in its
-    third), then ``samples * thinning`` steps, keeping every ``thinning``-th (``samples`` draws
-    per chain, as for ``Langevin``). ``adjusted=True``
-    runs the Metropolis-adjusted variant (``adjusted_mclmc_dynamic``, random trajectory lengths,
-    BlackJAX's ``adjusted_mclmc_find_L_and_step_size`` with acceptance target ``target_accept``,
-    default 0.9); the unadjusted one carries a small bias that its tuning keeps at an energy
-    error of ``5e-4`` per dimension.
+    diagonal mass matrix; started and split as MILE does, see ``bnnppl.inference.mclmc``), then
+    ``samples * thinning`` steps, keeping every ``thinning``-th (``samples`` draws per chain, as
+    for ``Langevin``). ``adjusted=True`` runs the Metropolis-adjusted variant
+    (``adjusted_mclmc_dynamic``, random trajectory lengths, BlackJAX's
+    ``adjusted_mclmc_find_L_and_step_size`` with acceptance target ``target_accept``, default 0.9);
+    the unadjusted one carries a small bias that its tuning keeps at an energy error of ``5e-4``
+    per dimension.
 
     ``init``: ``"ensemble"`` (default: ``chains`` MAP fits from different random starts, trained
     together, each chain at its own member; the "microcanonical Langevin ensembles" of Sommer et
@@ -247,7 +247,7 @@ class MCLMC(Spec):
     thinning: int = 1
     adjusted: bool = False
     target_accept: float | None = None
-    diagonal_preconditioning: bool = True
+    diagonal_preconditioning: bool = False
     init: str = "ensemble"
     init_steps: int = 2000
     init_holdout: float = 0.0

@@ -20,7 +20,7 @@ from bnnppl._io import atomic_write
 from bnnppl.results import metrics
 from bnnppl.runs.config import ConfigError, read_yaml
 from bnnppl.spec.likelihoods import Gaussian
-from bnnppl.spec.methods import NUTS, SVI, Method, method_from_dict
+from bnnppl.spec.methods import MCLMC, NUTS, SVI, Method, method_from_dict
 from bnnppl.spec.model import ModelSpec
 from bnnppl.spec.network import MLP
 from bnnppl.spec.priors import Prior, ScalePrior
@@ -65,6 +65,7 @@ DEFAULT_METHODS: dict[str, Method] = {
         init_steps=2000,
         target_accept=0.9,
     ),
+    "mclmc": MCLMC(chains=8, warmup=1000, samples=1000, init="ensemble", init_steps=5000),
     "svi": SVI(
         steps=20_000,
         learning_rate=0.01,

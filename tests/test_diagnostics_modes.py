@@ -196,3 +196,19 @@ def test_agreement_is_the_standardised_difference_of_chain_means():
     np.testing.assert_allclose(z[[0, 0, 1], [1, 2, 2]], np.array([0.2, 3.0, 2.8]) / np.sqrt(2 / 3))
     assert modes.chain_modes(f) == ((0, 1), (2,))
     assert modes.AGREE_LIMIT == pytest.approx(np.sqrt(1.1**2 - 1))
+
+
+@pytest.mark.parametrize("chunk", [modes.CHUNK_VALUES, 1], ids=["whole", "one series at a time"])
+def test_vectorised_rhat_and_ess_are_arvizs(chunk, monkeypatch):
+    """``rhat_ess`` (used for every r-hat and ESS of ``summarize``) gives ArviZ's rank-normalised
+    split r-hat and bulk ESS to float rounding: random walks, a trend, a constant chain."""
+    monkeypatch.setattr(modes, "CHUNK_VALUES", chunk)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 200, 3)).cumsum(1) * 0.1 + rng.normal(size=(4, 200, 3))
+    x[0, :, 0] += np.linspace(0.0, 1.0, 200)
+    x[1, :, 1] = 0.5
+    x = x.astype(np.float32)
+    data = az.from_dict({"posterior": {"w": x}}, dims={"w": ["k"]}).posterior.to_dataset()
+    rhat, ess = modes.rhat_ess(np.moveaxis(x, 2, 0))
+    np.testing.assert_allclose(rhat, az.rhat(data)["w"].values, rtol=1e-6)
+    np.testing.assert_allclose(ess, az.ess(data)["w"].values, rtol=1e-5)

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import arviz as az
 import numpy as np
 import xarray as xr
 
-from bnnppl.results.modes import CHAIN_ESS_LIMIT, CHAIN_RHAT_LIMIT, chain_mixing, chain_modes
+from bnnppl.results.modes import CHAIN_ESS_LIMIT, CHAIN_RHAT_LIMIT, chain_mixing, chain_modes, rhat_ess
 
 __all__ = [
     "CHAIN_ESS_LIMIT",
@@ -178,9 +177,16 @@ def _floats(values) -> tuple[float, ...]:
     return tuple(float("nan") if v is None else float(v) for v in values)
 
 
-def _worst(ds: xr.Dataset, reduce) -> float:
-    values = [np.asarray(v) for v in ds.data_vars.values()]
-    return float(reduce(np.concatenate([v.ravel() for v in values]))) if values else float("nan")
+def _worst(ds: xr.Dataset) -> tuple[float, float]:
+    """Largest r-hat and smallest bulk ESS over every variable of ``ds`` (NaN when there is none),
+    ArviZ's rank-normalised split statistics (``bnnppl.results.modes.rhat_ess``, vectorised);
+    with one chain the r-hat is NaN, as ArviZ's."""
+    if not ds.data_vars:
+        return float("nan"), float("nan")
+    series = [v.transpose("chain", "draw", ...).values for v in ds.data_vars.values()]
+    series = [np.moveaxis(v.reshape(v.shape[0], v.shape[1], -1), -1, 0) for v in series]  # (k, chain, draw)
+    rhat, ess = (np.concatenate(parts) for parts in zip(*(rhat_ess(v) for v in series), strict=True))
+    return (float(np.max(rhat)) if series[0].shape[1] > 1 else float("nan")), float(np.min(ess))
 
 
 def summarize(posterior: xr.DataTree, *, function_site: str = "f") -> Diagnostics:
@@ -195,17 +201,17 @@ def _summarize(posterior: xr.DataTree, function_site: str) -> Diagnostics:
     params = post.drop_vars([function_site], errors="ignore")
     funcs = post[[function_site]] if function_site in post else xr.Dataset()
     f = post[function_site].transpose("chain", "draw", ...).values if function_site in post else None
-    rhat, ess = az.rhat, az.ess
+    (max_rhat, min_ess), (f_rhat, f_ess) = _worst(params), _worst(funcs)
     divergences = 0
     if "sample_stats" in posterior and "diverging" in posterior["sample_stats"]:
         divergences = int(np.asarray(posterior["sample_stats"]["diverging"]).sum())
     chain_rhat, chain_ess = chain_mixing(f) if f is not None else ((), ())
     return Diagnostics(
-        max_rhat=_worst(rhat(params), np.max),
-        min_ess_bulk=_worst(ess(params), np.min),
+        max_rhat=max_rhat,
+        min_ess_bulk=min_ess,
         divergences=divergences,
-        function_max_rhat=_worst(rhat(funcs), np.max) if funcs.data_vars else float("nan"),
-        function_min_ess_bulk=_worst(ess(funcs), np.min) if funcs.data_vars else float("nan"),
+        function_max_rhat=f_rhat,
+        function_min_ess_bulk=f_ess,
         chain_function_max_rhat=chain_rhat,
         chain_function_min_ess_bulk=chain_ess,
         modes=chain_modes(f) if f is not None else (),

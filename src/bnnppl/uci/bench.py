@@ -196,7 +196,9 @@ def plan(
 
 
 def run_split(job: Job, k: int, *, progress: bool | None = False) -> dict[str, Any]:
-    """Fit split ``k`` of ``job`` on standardised data; RMSE and test log-likelihood in original units."""
+    """Fit split ``k`` of ``job`` on standardised data; RMSE and test log-likelihood in original units
+    (and, for an ensemble start, those of the members alone: ``ensemble_rmse``,
+    ``ensemble_log_likelihood``)."""
     from bnnppl.inference import fit
     from bnnppl.model.bnn import BNN
     from bnnppl.results.draws import log_likelihood, network_draws
@@ -215,13 +217,24 @@ def run_split(job: Job, k: int, *, progress: bool | None = False) -> dict[str, A
         progress=progress,
     )
     seconds = time.perf_counter() - start
-    f = network_draws(posterior, xs_te)[..., 0]  # (draws, n_test), standardised
-    log_lik = log_likelihood(posterior, xs_te, s.y(y_te).astype(np.float32))
+
+    def scores(post) -> dict[str, float]:  # test RMSE and log-likelihood in original units
+        f = network_draws(post, xs_te)[..., 0]  # (draws, n_test), standardised
+        log_lik = log_likelihood(post, xs_te, s.y(y_te).astype(np.float32))
+        return {
+            "rmse": metrics.rmse(y_te, s.y_back(np.mean(f.astype(np.float64), axis=0))),
+            "log_likelihood": original_log_likelihood(log_lik, s.y_std),
+        }
+
+    # an ensemble start's members scored alone: the deep ensemble the chains started from
+    members = (
+        {f"ensemble_{k}": v for k, v in scores(posterior.ensemble()).items()} if posterior.members else {}
+    )
     return {
         "dataset": job.data.name,
         "split": k,
-        "rmse": metrics.rmse(y_te, s.y_back(np.mean(f.astype(np.float64), axis=0))),
-        "log_likelihood": original_log_likelihood(log_lik, s.y_std),
+        **scores(posterior),
+        **members,
         "fit_seconds": seconds,
         "n_train": len(y_tr),
         "n_test": len(y_te),

@@ -109,8 +109,8 @@ def main() -> None:
                  "weights, HalfCauchy(0.5) noise; fit i uses data seed i and fit seed i, a new BNN of the "
                  "same spec",
         "modes": "nuts: NUTS 2 chains (uniform start); nuts_map: NUTS from a MAP fit, depth 8 (the UCI "
-                 "settings); hmc: 20 leapfrog steps of 0.01; svi: AutoNormal, 1000 draws; mclmc: 8 MCLMC chains "
-                 "from an 8-member MAP ensemble; plain_nuts: "
+                 "settings); hmc: 20 leapfrog steps of 0.01; svi: AutoNormal, 1000 draws; mclmc: 8 MCLMC "
+                 "chains from an 8-member MAP ensemble; plain_nuts: "
                  "NumPyro MCMC(NUTS(tutorial model), parallel chains, jit_model_args=True), run() again",
         "timing": "full: each mode in a fresh subprocess (persistent compilation cache off), `repeats` times "
                   "interleaved, medians (raw runs kept); compile_s = merged spans of JAX's trace/lower/"

@@ -26,13 +26,18 @@ def mean_se(values: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("root", nargs="+", type=Path)
     parser.add_argument("--method", default="mclmc")
     parser.add_argument("--against", default="nuts")
     args = parser.parse_args()
-    print(f"| data set | splits | LL {args.method} | LL {args.against} (same splits) | paired diff | LL members alone "
-          f"| best published | RMSE {args.method} | RMSE {args.against} | fit per split {args.method} / {args.against} |")
+    m, a = args.method, args.against
+    print(
+        f"| data set | splits | LL {m} | LL {a} (same splits) | paired diff | LL members alone "
+        f"| best published | RMSE {m} | RMSE {a} | fit per split {m} / {a} |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for root in args.root:
         for data in sorted(p for p in root.iterdir() if p.is_dir()):
@@ -46,10 +51,12 @@ def main() -> None:
             members = [d["ensemble_log_likelihood"] for d in ours.values() if "ensemble_log_likelihood" in d]
             t_ours = np.median([d["fit_seconds"] for d in ours.values()])
             t_theirs = f"{np.median([theirs[k]['fit_seconds'] for k in common]):.1f} s" if common else "—"
-            print(f"| {data.name} | {len(ours)} | {mean_se(ll)} | {mean_se([theirs[k]['log_likelihood'] for k in common])} "
-                  f"| {mean_se(diff) if diff else '—'} | {mean_se(members)} | {BEST.get(data.name, float('nan')):.2f} "
-                  f"| {mean_se([ours[k]['rmse'] for k in sorted(ours)])} | {mean_se([theirs[k]['rmse'] for k in common])} "
-                  f"| {t_ours:.1f} s / {t_theirs} |")
+            print(
+                f"| {data.name} | {len(ours)} | {mean_se(ll)} | {mean_se([theirs[k]['log_likelihood'] for k in common])} "
+                f"| {mean_se(diff) if diff else '—'} | {mean_se(members)} | {BEST.get(data.name, float('nan')):.2f} "
+                f"| {mean_se([ours[k]['rmse'] for k in sorted(ours)])} | {mean_se([theirs[k]['rmse'] for k in common])} "
+                f"| {t_ours:.1f} s / {t_theirs} |"
+            )
 
 
 if __name__ == "__main__":

@@ -51,12 +51,19 @@ def main() -> None:
             members = [d["ensemble_log_likelihood"] for d in ours.values() if "ensemble_log_likelihood" in d]
             t_ours = np.median([d["fit_seconds"] for d in ours.values()])
             t_theirs = f"{np.median([theirs[k]['fit_seconds'] for k in common]):.1f} s" if common else "—"
-            print(
-                f"| {data.name} | {len(ours)} | {mean_se(ll)} | {mean_se([theirs[k]['log_likelihood'] for k in common])} "
-                f"| {mean_se(diff) if diff else '—'} | {mean_se(members)} | {BEST.get(data.name, float('nan')):.2f} "
-                f"| {mean_se([ours[k]['rmse'] for k in sorted(ours)])} | {mean_se([theirs[k]['rmse'] for k in common])} "
-                f"| {t_ours:.1f} s / {t_theirs} |"
-            )
+            cells = [
+                data.name,
+                str(len(ours)),
+                mean_se(ll),
+                mean_se([theirs[k]["log_likelihood"] for k in common]),
+                mean_se(diff) if diff else "—",
+                mean_se(members),
+                f"{BEST.get(data.name, float('nan')):.2f}",
+                mean_se([ours[k]["rmse"] for k in sorted(ours)]),
+                mean_se([theirs[k]["rmse"] for k in common]),
+                f"{t_ours:.1f} s / {t_theirs}",
+            ]
+            print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,18 @@ def devices(chains: int) -> int:
 
 def spread(one: Callable, chains: int, n_shared: int) -> Callable:
     """``(keys, starts, *shared) -> out`` over every chain, jitted; ``keys`` and ``starts`` (a tree,
-    or ``None``) have one row per chain (padded), the ``n_shared`` other arguments are shared."""
+    or ``None``) have one row per chain (padded), the ``n_shared`` other arguments are shared.
+
+    >>> def one(key, start, scale):  # one chain: three draws around its start
+    ...     return start + scale * jax.random.normal(key, (3,))
+    >>> program = spread(one, 4, 1)
+    >>> keys, starts = pad(jax.random.split(jax.random.key(0), 4), 4), pad(jnp.arange(4.0), 4)
+    >>> program(keys, starts, 0.0)[:4]
+    Array([[0., 0., 0.],
+           [1., 1., 1.],
+           [2., 2., 2.],
+           [3., 3., 3.]], dtype=float32)
+    """
     count = devices(chains)
     mesh = Mesh(np.array(jax.local_devices()[:count]), ("chain",))
     if math.ceil(chains / count) == 1:  # a chain per device: no vmap, as NumPyro's pmap
@@ -55,7 +66,11 @@ def spread(one: Callable, chains: int, n_shared: int) -> Callable:
 
 def pad(tree: Any, chains: int) -> Any:
     """Per-chain arrays (keys, starts) padded by repeating the last row to a multiple of the
-    devices in use (the padded chains are dropped afterwards)."""
+    devices in use (the padded chains are dropped afterwards).
+
+    >>> pad(jnp.arange(3), 3).shape[0] % jax.local_device_count()  # whole rounds on every device
+    0
+    """
     extra = math.ceil(chains / devices(chains)) * devices(chains) - chains
     if not extra:
         return tree
@@ -101,7 +116,19 @@ relay = _Relay()
 
 def run_with_bar(program: Callable, args: tuple, bar: Bar) -> Any:
     """``program(*args)`` with its progress reports going to ``bar``, waited for (the callbacks
-    run while it runs); the bar is closed in any case."""
+    run while it runs); the bar is closed in any case.
+
+    >>> def one(key, start, n):
+    ...     def step(i, x):
+    ...         report(relay, i)
+    ...         return x + 1.0
+    ...     return jax.lax.fori_loop(0, 100, step, start)
+    >>> bar = Bar(100, enabled=False, desc="demo")
+    >>> run_with_bar(spread(one, 1, 1), (jax.random.split(jax.random.key(0), 1), jnp.zeros(1), 0), bar)
+    Array([100.], dtype=float32)
+    >>> bar.done  # reports at steps 0 and 50 reached the bar
+    51
+    """
     relay.target = bar
     try:
         return jax.block_until_ready(program(*args))

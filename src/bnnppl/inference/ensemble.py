@@ -34,7 +34,7 @@ import numpy as np
 import optax
 
 from bnnppl import _programs
-from bnnppl.inference.density import Density
+from bnnppl.inference.density import Density, density
 from bnnppl.inference.phases import chain_starts
 
 LEARNING_RATE = 0.01
@@ -42,7 +42,15 @@ LEARNING_RATE = 0.01
 
 
 def holdout_rows(n: int, holdout: float, owner: str) -> int:
-    """Rows held out of ``n`` for ``holdout``; at least one on each side, or one clear error."""
+    """Rows held out of ``n`` for ``holdout``; at least one on each side, or one clear error.
+
+    >>> holdout_rows(100, 0.1, "NUTS"), holdout_rows(100, 0.0, "NUTS")
+    (10, 0)
+    >>> holdout_rows(3, 0.1, "NUTS")
+    Traceback (most recent call last):
+    ...
+    ValueError: NUTS.init_holdout: 0.1 of 3 rows holds out 0; it must leave at least one row on ...
+    """
     held = round(holdout * n)
     if holdout and not 1 <= held < n:
         raise ValueError(
@@ -87,7 +95,17 @@ def starts(d: Density, x: Any, y: Any, method: Any, seed: int, cache: tuple) -> 
     """``(starts, members, info)`` for ``method.chains`` chains on ``d``: with ``init="ensemble"``
     each chain at its own member of a MAP ensemble (``members``: their constrained site values as
     NumPy arrays, ``(chain, *site_shape)``; ``info``: ``map_ensemble``'s, keys prefixed
-    ``ensemble_``), else every chain at ``d.init`` (``members`` and ``info`` empty)."""
+    ``ensemble_``), else every chain at ``d.init`` (``members`` and ``info`` empty).
+
+    >>> import bnnppl as bp
+    >>> x = np.linspace(-1, 1, 20, dtype=np.float32)[:, None]
+    >>> bnn = bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(3,)), likelihood=bp.Gaussian(noise=0.1)))
+    >>> d = density(bnn, x, np.sin(3 * x[:, 0]), init="prior")
+    >>> method = bp.MCLMC(chains=2, init="ensemble", init_steps=50)
+    >>> positions, members, info = starts(d, x, np.sin(3 * x[:, 0]), method, 0, (bnn.cache_key,))
+    >>> members["net.Dense_0.kernel"].shape, sorted(info)
+    ((2, 1, 3), ['ensemble_best_step', 'ensemble_holdout_loglik'])
+    """
     if method.init != "ensemble":
         return chain_starts(d.init, method.chains), {}, {}
     positions, info = map_ensemble(
@@ -96,6 +114,23 @@ def starts(d: Density, x: Any, y: Any, method: Any, seed: int, cache: tuple) -> 
     )  # fmt: skip
     members = {k: np.asarray(v) for k, v in jax.vmap(d.constrain)(positions).items()}
     return positions, members, {f"ensemble_{k}": v for k, v in info.items()}
+
+
+def prepare(bnn: Any, x: Any, y: Any, method: Any, seed: int) -> tuple[Density, dict, dict, dict]:
+    """``(d, starts, members, info)`` for an MCMC method's fit of ``bnn`` on ``(x, y)``: its
+    ``Density`` (with ``init="ensemble"`` built from a prior start, the members replacing it) and
+    ``starts(d, ...)``'s per-chain starts, members and info.
+
+    >>> import bnnppl as bp
+    >>> x = np.linspace(-1, 1, 20, dtype=np.float32)[:, None]
+    >>> bnn = bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(3,)), likelihood=bp.Gaussian(noise=0.1)))
+    >>> d, positions, members, info = prepare(bnn, x, np.sin(3 * x[:, 0]), bp.MCLMC(chains=2), 0)
+    >>> positions["net.Dense_0.kernel"].shape, len(members)  # default init="ensemble"
+    ((2, 1, 3), 4)
+    """
+    init = "prior" if method.init == "ensemble" else method.init
+    d = density(bnn, x, y, init=init, init_steps=method.init_steps, seed=seed)
+    return (d, *starts(d, x, y, method, seed, (bnn.cache_key,)))
 
 
 def map_ensemble(

@@ -66,7 +66,7 @@ from bnnppl.inference.baoab import (  # noqa: F401  (re-exported)
     draw_momentum,
     kinetic_temperature,
 )
-from bnnppl.inference.density import Density, density
+from bnnppl.inference.density import Density
 from bnnppl.inference.phases import float_args, sample_phases
 from bnnppl.inference.sgmcmc import batch_size, fit_minibatch
 from bnnppl.model.bnn import BNN
@@ -138,9 +138,7 @@ def fit_langevin(
             f"{name}.batch_size: is {method.batch_size} but the data have {x.shape[0]} rows; "
             "use at most that many."
         )
-    init = "prior" if method.init == "ensemble" else method.init
-    d = density(bnn, x, y, init=init, init_steps=method.init_steps, seed=seed)
-    starts, members, info = ensemble.starts(d, x, y, method, seed, (bnn.cache_key,))
+    d, starts, members, info = ensemble.prepare(bnn, x, y, method, seed)
     key = jax.random.fold_in(jax.random.key(seed), 1)
     run = _fit_baoab if isinstance(method, Langevin) else fit_minibatch
     cache = (bnn.cache_key, method, _programs.signature(x, y, d.subs, d.init))

@@ -45,7 +45,7 @@ from jax.flatten_util import ravel_pytree
 
 from bnnppl import _programs
 from bnnppl.inference import chains, ensemble
-from bnnppl.inference.density import Density, density
+from bnnppl.inference.density import Density
 from bnnppl.model.bnn import BNN
 from bnnppl.spec.sampler_methods import MCLMC
 
@@ -147,9 +147,7 @@ def fit_mclmc(
 ) -> tuple[dict, dict, dict, dict]:
     """``(samples, stats, fixed, members)`` from ``method.chains`` MCLMC chains; see the module
     docstring. Deterministic layers are set by a MAP fit and held fixed, as for NUTS."""
-    init = "prior" if method.init == "ensemble" else method.init
-    d = density(bnn, x, y, init=init, init_steps=method.init_steps, seed=seed)
-    starts, members, info = ensemble.starts(d, x, y, method, seed, (bnn.cache_key,))
+    d, starts, members, info = ensemble.prepare(bnn, x, y, method, seed)
     key = (
         bnn.cache_key,
         method,

@@ -22,7 +22,6 @@ from numpyro import infer as ni
 
 from bnnppl import _programs
 from bnnppl.inference import chains, ensemble
-from bnnppl.inference.density import density
 from bnnppl.inference.svi import point_fit
 from bnnppl.model.bnn import BNN
 from bnnppl.model.sites import F
@@ -117,8 +116,7 @@ def _starts(bnn: BNN, x: np.ndarray, y: np.ndarray, method: NUTS | HMC, seed: in
     values, and for ``init="ensemble"`` the members (NumPy) and their fits' ``info``."""
     init = method.init
     if init == "ensemble":
-        d = density(bnn, x, y, init="prior", init_steps=method.init_steps, seed=seed)
-        _, members, info = ensemble.starts(d, x, y, method, seed, (bnn.cache_key,))
+        d, _, members, info = ensemble.prepare(bnn, x, y, method, seed)
         return members, d.fixed, members, info
     fixed: dict = {}
     values = None

@@ -94,7 +94,15 @@ def _rhat(chains: np.ndarray) -> np.ndarray:
 def rhat_ess(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """ArviZ's rank-normalised split r-hat (the larger of bulk and folded) and bulk ESS of chains
     ``x`` shaped ``(..., chain, draw)``, vectorised over the leading axes (ArviZ loops over them
-    in Python: 7 s for 8 chains of a 50-unit network on UCI Yacht); NaN with fewer than 4 draws."""
+    in Python: 7 s for 8 chains of a 50-unit network on UCI Yacht); NaN with fewer than 4 draws.
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(2, 4, 500))  # two series of 4 chains: mixed, then one chain shifted
+    >>> x[1, 0] += 3.0
+    >>> rhat, ess = rhat_ess(x)
+    >>> rhat.round(2), (ess > 1000).tolist()
+    (array([1.  , 1.47]), [True, False])
+    """
     x = np.asarray(x)
     x = x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)  # float32 ranks as ArviZ's
     if x.shape[-1] < 4:

@@ -239,9 +239,31 @@ def run_split(job: Job, k: int, *, progress: bool | None = False) -> dict[str, A
         "n_train": len(y_tr),
         "n_test": len(y_te),
         "diagnostics": _diagnostics_dict(check(posterior)),
+        "sampler": sampler_summary(posterior.stats, job.method),
         "settings": job.values,
         "key": job.key,
     }
+
+
+def sampler_summary(stats: dict[str, np.ndarray], method: Method) -> dict[str, float]:
+    """How hard the sampler worked, from its kept draws' stats: ``mean_leapfrog_steps`` (NUTS,
+    HMC), ``depth_limit_share`` (NUTS: the share of draws whose tree reached ``max_tree_depth``),
+    ``mean_accept_prob`` and ``median_step_size`` where the method records them.
+
+    >>> stats = {"num_steps": np.array([[255, 127], [255, 63]]), "tree_depth": np.array([[8, 7], [8, 6]])}
+    >>> sampler_summary(stats, NUTS(max_tree_depth=8))
+    {'mean_leapfrog_steps': 175.0, 'depth_limit_share': 0.5}
+    """
+    out = {}
+    if "num_steps" in stats:
+        out["mean_leapfrog_steps"] = float(np.mean(stats["num_steps"]))
+    if isinstance(method, NUTS) and "tree_depth" in stats:
+        out["depth_limit_share"] = float(np.mean(stats["tree_depth"] >= method.max_tree_depth))
+    if "accept_prob" in stats:
+        out["mean_accept_prob"] = float(np.mean(stats["accept_prob"]))
+    if "adapt_state.step_size" in stats:
+        out["median_step_size"] = float(np.median(stats["adapt_state.step_size"]))
+    return out
 
 
 def run_benchmark(

@@ -28,8 +28,15 @@ def test_example_command_writes_a_new_run_folder_each_time(tmp_path, capsys):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert out.startswith("NUTS: 2 chains x 100 draws after 100 warmup, ")
-    assert re.search(r"^  parameters: max r-hat \d\.\d{3}, min bulk ESS \d+$", out, re.M)
-    assert re.search(r"^  function f: max r-hat \d\.\d{3}, min bulk ESS \d+$", out, re.M)
+    assert re.search(r"^  parameters: max r-hat \d\.\d{3}, min bulk ESS \d+, tail ESS \d+$", out, re.M)
+    assert re.search(r"^  function f: max r-hat \d\.\d{3}, min bulk ESS \d+, tail ESS \d+$", out, re.M)
+    assert re.search(r"^  tree depth: \d+ % of transitions at max_tree_depth 10$", out, re.M)
+    assert re.search(r"^  E-BFMI: \d\.\d\d in the worst chain \(want >= 0.3\)$", out, re.M)
+    assert re.search(
+        r"^  PSIS-LOO: elpd -?\d+\.\d ± \d+\.\d; Pareto k above 0\.\d\d at \d+ of 40 training points$",
+        out,
+        re.M,
+    )
     assert re.search(r"^  divergences: \d+$", out, re.M)
     (run,) = tmp_path.iterdir()
     assert f"results: {run} (posterior/, summary.csv, model.yaml)" in out

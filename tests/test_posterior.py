@@ -92,6 +92,18 @@ def test_diagnostics_warnings_in_plain_words(nuts):
     assert d.modes == ((0, 1),) and len(d.chain_function_max_rhat) == len(d.chain_function_min_ess_bulk) == 2
     # each chain mixed within itself, both in one mode (tests/test_diagnostics_modes.py: the other cases)
     d = d._replace(chain_function_max_rhat=(1.0, 1.0), chain_function_min_ess_bulk=(500.0, 500.0))
+    assert d.sampler == "nuts" and d.max_tree_depth == nuts.method.max_tree_depth
+    # tails, tree depth, E-BFMI and Pareto k of this short fit: tests/test_diagnostics_sampler.py
+    with pytest.warns(UserWarning, match="Estimated shape parameter of Pareto"):  # ArviZ's, on its own
+        elpd = float(nuts.loo().elpd)
+    assert d.loo_points == len(nuts.y) and d.loo_elpd == pytest.approx(elpd)
+    d = d._replace(
+        min_ess_tail=1000.0,
+        function_min_ess_tail=1000.0,
+        depth_limit_share=0.0,
+        min_bfmi=1.0,
+        pareto_k_high=0,
+    )
     warnings = d._replace(
         max_rhat=1.05, min_ess_bulk=120.0, function_max_rhat=1.05, function_min_ess_bulk=1000.0, divergences=3
     ).warnings()
@@ -236,12 +248,17 @@ def test_a_stuck_chain_reports_infinite_rhat_without_crashing(nuts):
     assert d.warnings()[0] == (
         "chains 0 and 1 have not mixed within themselves (split r-hat of f up to nan, want <= 1.1): run longer."
     )
+    assert d.loo_points == 0 and (  # every draw alike: PSIS cannot fit a tail, and says so
+        f"PSIS-LOO could not be computed ({d.loo_error}): too few or too similar draws." in d.warnings()
+    )
     assert len(post.summary()) == 17
 
 
 def test_nan_diagnostics_warn(nuts):
     nan = float("nan")
-    d = nuts.diagnostics()._replace(max_rhat=nan, min_ess_bulk=nan, divergences=0)
+    d = nuts.diagnostics()._replace(
+        max_rhat=nan, min_ess_bulk=nan, divergences=0, depth_limit_share=0.0, min_bfmi=1.0, pareto_k_high=0
+    )
     no_f = d._replace(chain_function_max_rhat=(), chain_function_min_ess_bulk=(), modes=())
     assert no_f.warnings() == [  # no per-chain numbers of f: the parameters' alone
         "r-hat up to nan (> 1.01): chains disagree; run longer.",

@@ -1,5 +1,7 @@
 """The run folder's report.html: what it holds, and that it works offline in a real browser."""
 
+import html
+import json
 import re
 
 import pytest
@@ -133,3 +135,30 @@ def test_report_png_saves_every_plot_for_slides(regression_run, capsys):
     ]  # fmt: skip
     for name in names:
         assert (regression_run / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_constant_prediction_check(regression_run, tmp_path):
+    """A fit no better than the training targets' own mean and sd says so in the report (and in
+    the CLI: tests/test_diagnostics_sampler.py); a fit that learned the sine does not."""
+    from bnnppl.results.diagnostics import constant_warnings
+
+    metrics = json.loads((regression_run / "metrics.json").read_text())
+    assert metrics["test"]["log_likelihood"] > metrics["test"]["constant_log_likelihood"]
+    assert constant_warnings(metrics) == [] and "no better than a constant" not in text(regression_run)
+    config = RunConfig.from_dict({
+        "data": {"name": "sine", "params": {"n": 24}},
+        # a prior 1000 times too narrow pins f near 0: the fit cannot follow the sine
+        "model": {**TINY_MODEL, "prior": {"scale": 0.001}, "likelihood": {"family": "gaussian", "noise": 0.1}},
+        "inference": {"method": "svi", "steps": 50, "draws": 20},
+        "output": str(tmp_path / "runs"), "name": "flat",
+    })  # fmt: skip
+    result = R.run(config)
+    test = result.metrics["test"]
+    assert test["log_likelihood"] <= test["constant_log_likelihood"]
+    (words,) = [w for w in constant_warnings(result.metrics) if w.startswith("test")]
+    assert words == (
+        f"test log-likelihood {test['log_likelihood']:.4g} is no better than a constant prediction's "
+        f"({test['constant_log_likelihood']:.4g}: the training targets' own mean and spread): the network "
+        "learned nothing usable from the inputs; check the data's scaling, the prior and the fit."
+    )
+    assert f'<li class="problem">{html.escape(words)}</li>' in text(result.run_dir)

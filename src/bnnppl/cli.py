@@ -116,8 +116,7 @@ def _run(args: argparse.Namespace) -> int:
     result = run(config, base=Path(args.config).parent, report=not args.no_report)
     method = config.inference.to_dict()["method"]
     print(f"{method.upper()}: fitted in {result.seconds:.1f} s")
-    for split, values in result.metrics.items():
-        print(f"  {split}: " + ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
+    _print_metrics(result.metrics)
     _print_diagnostics(result.diagnostics)
     print(f"results: {result.run_dir}")
     return 0
@@ -177,6 +176,16 @@ def _host_devices(chains: int) -> None:
         numpyro.set_host_device_count(chains)
 
 
+def _print_metrics(metrics: dict) -> None:
+    """A line per split, then a warning for each split no better than a constant prediction."""
+    from bnnppl.results.diagnostics import constant_warnings
+
+    for split, values in metrics.items():
+        print(f"  {split}: " + ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
+    for warning in constant_warnings(metrics):
+        print(f"  warning: {warning}")
+
+
 def _print_diagnostics(d) -> None:
     from bnnppl.results.diagnostics import LossCheck, SMCCheck
 
@@ -194,13 +203,33 @@ def _print_diagnostics(d) -> None:
         for warning in d.warnings():
             print(f"  warning: {warning}")
         return
-    print(f"  parameters: max r-hat {d.max_rhat:.3f}, min bulk ESS {d.min_ess_bulk:.0f}")
-    print(f"  function f: max r-hat {d.function_max_rhat:.3f}, min bulk ESS {d.function_min_ess_bulk:.0f}")
+    print(
+        f"  parameters: max r-hat {d.max_rhat:.3f}, min bulk ESS {d.min_ess_bulk:.0f}{_tail(d.min_ess_tail)}"
+    )
+    print(
+        f"  function f: max r-hat {d.function_max_rhat:.3f}, min bulk ESS {d.function_min_ess_bulk:.0f}"
+        f"{_tail(d.function_min_ess_tail)}"
+    )
     if d.modes:
         print(f"  {_chains_text(d)}")
     print(f"  divergences: {d.divergences}")
+    if d.max_tree_depth:
+        share = 100 * float(d.depth_limit_share)
+        print(f"  tree depth: {share:.0f} % of transitions at max_tree_depth {d.max_tree_depth}")
+    if d.min_bfmi is not None and d.min_bfmi == d.min_bfmi:
+        print(f"  E-BFMI: {d.min_bfmi:.2f} in the worst chain (want >= 0.3)")
+    if d.loo_points:
+        print(
+            f"  PSIS-LOO: elpd {d.loo_elpd:.1f} ± {d.loo_se:.1f}; Pareto k above {d.pareto_k_limit:.2f} "
+            f"at {d.pareto_k_high} of {d.loo_points} training points"
+        )
     for warning in d.warnings():  # they say when weights disagree only through hidden-unit permutations
         print(f"  warning: {warning}")
+
+
+def _tail(ess) -> str:
+    """``, tail ESS N`` when the tail ESS was computed (run folders of older versions lack it)."""
+    return "" if ess is None or ess != ess else f", tail ESS {ess:.0f}"
 
 
 def _chains_text(d) -> str:

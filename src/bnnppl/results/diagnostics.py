@@ -17,31 +17,69 @@ training inputs does not suffer from that symmetry.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 import xarray as xr
 
-from bnnppl.results.modes import CHAIN_ESS_LIMIT, CHAIN_RHAT_LIMIT, chain_mixing, chain_modes, rhat_ess
+from bnnppl.results.checks import (  # re-exported: checks of fits without chains
+    UNIQUE_LIMIT,
+    LossCheck,
+    SMCCheck,
+    constant_warnings,
+    loss_check,
+    smc_check,
+)
+from bnnppl.results.modes import (
+    CHAIN_ESS_LIMIT,
+    CHAIN_RHAT_LIMIT,
+    chain_mixing,
+    chain_modes,
+    ess_tail,
+    rhat_ess,
+)
 
 __all__ = [
+    "BFMI_LIMIT",
     "CHAIN_ESS_LIMIT",
     "CHAIN_RHAT_LIMIT",
+    "DEPTH_SHARE_LIMIT",
+    "DIVERGENCE_ADVICE",
     "ESS_LIMIT",
     "RHAT_LIMIT",
     "UNIQUE_LIMIT",
     "Diagnostics",
     "LossCheck",
     "SMCCheck",
+    "constant_warnings",
     "loss_check",
     "smc_check",
     "summarize",
+    "up",
 ]
 
 RHAT_LIMIT = 1.01
 """r-hat above this warns: the chains disagree."""
 ESS_LIMIT = 400
-"""Bulk ESS below this warns: too few effective draws."""
+"""Bulk (or tail) ESS below this warns: too few effective draws."""
+DEPTH_SHARE_LIMIT = 0.1
+"""NUTS: a larger share of transitions at ``max_tree_depth`` than this warns."""
+BFMI_LIMIT = 0.3
+"""E-BFMI below this (in any chain) warns: momentum resampling explores the energy poorly."""
+
+
+def up(value: float, digits: int = 3) -> str:
+    """``value`` rounded *up* to ``digits`` decimals, so that a number above a limit never prints as
+    the limit (r-hat 1.0102 is ``1.011``, not ``1.010``, against 1.01); NaN and inf as they are.
+
+    >>> up(1.0102), up(1.01), up(float("nan"))
+    ('1.011', '1.010', 'nan')
+    """
+    if not np.isfinite(value):
+        return f"{value}"
+    scale = 10**digits
+    return f"{math.ceil(round(value * scale, 6)) / scale:.{digits}f}"
 
 
 class Diagnostics(NamedTuple):
@@ -72,6 +110,38 @@ class Diagnostics(NamedTuple):
     modes: tuple[tuple[int, ...], ...] = ()
     """The chains grouped by agreement of their means of ``f`` (``modes.AGREE_LIMIT``, a pair
     r-hat of 1.1), biggest group first. Empty when not computed."""
+    min_ess_tail: float = float("nan")
+    """Smallest tail ESS over all parameters (ArviZ's ``ess_tail``: how well the draws pin down
+    the posterior's intervals). NaN when not computed."""
+    function_min_ess_tail: float = float("nan")
+    """Smallest tail ESS of the network output at the training inputs."""
+    depth_limit_share: float = float("nan")
+    """NUTS: the share of transitions whose tree reached ``max_tree_depth`` (> 10 %: the
+    trajectories were cut short). NaN for other methods."""
+    max_tree_depth: int = 0
+    """NUTS: the tree-depth limit of the fit (0 for other methods)."""
+    min_bfmi: float = float("nan")
+    """HMC and NUTS: the smallest E-BFMI over the chains (< 0.3: the momentum resampling explores
+    the energy levels poorly). NaN for other methods."""
+    sampler: str = ""
+    """The method's name (``"nuts"``, ``"hmc"``, ...): the advice fits it. Empty when unknown."""
+    loo_elpd: float = float("nan")
+    """PSIS-LOO's expected log predictive density of the training points (a sum; NaN when not
+    computed: no ``log_likelihood`` group, e.g. too many draws x points, or not MCMC)."""
+    loo_se: float = float("nan")
+    """Its standard error."""
+    loo_points: int = 0
+    """Training points PSIS-LOO was computed on (0: not computed)."""
+    pareto_k_high: int = 0
+    """How many of them have a Pareto k above ``pareto_k_limit`` (or NaN: the Pareto fit failed):
+    their leave-one-out terms are unreliable."""
+    pareto_k_limit: float = float("nan")
+    """ArviZ's threshold, ``min(1 - 1 / log10(draws), 0.7)``."""
+    pareto_k_max: float = float("nan")
+    """The largest Pareto k."""
+    loo_error: str = ""
+    """Why PSIS-LOO could not be computed from the log-likelihood it was given (ArviZ's error,
+    e.g. too few draws for the Pareto fit); empty otherwise."""
 
     @property
     def num_modes(self) -> int:
@@ -106,12 +176,50 @@ class Diagnostics(NamedTuple):
         else one mode: chains disagree (run longer). Then bulk ESS < 400 (not across modes) and
         divergences. Without ``f`` (no per-chain numbers): the parameters' r-hat and ESS alone."""
         out = self._function_warnings() if self.modes else _pooled(self.max_rhat, self.min_ess_bulk)
+        out += self._tail_warnings(out)
         if self.divergences:
             out.append(
                 f"{self.divergences} divergent transition(s): the sampler hit regions it cannot "
-                "follow; raise target_accept or reparameterise."
+                f"follow; {DIVERGENCE_ADVICE.get(self.sampler, DIVERGENCE_ADVICE[''])}."
+            )
+        if self.loo_error:
+            out.append(f"PSIS-LOO could not be computed ({self.loo_error}): too few or too similar draws.")
+        if self.pareto_k_high:
+            out.append(
+                f"PSIS-LOO: {self.pareto_k_high} of {self.loo_points} training points have Pareto k above "
+                f"{_floats((self.pareto_k_limit,))[0]:.2f} (largest {_floats((self.pareto_k_max,))[0]:.2f}): "
+                "their leave-one-out estimates are unreliable (the fit leans on them); check with K-fold "
+                "cross-validation (az.loo_kfold) before trusting elpd."
+            )
+        depth_share, bfmi = _floats((self.depth_limit_share, self.min_bfmi))
+        if depth_share > DEPTH_SHARE_LIMIT:
+            out.append(
+                f"{100 * depth_share:.0f} % of transitions reached max_tree_depth="
+                f"{self.max_tree_depth} (> {100 * DEPTH_SHARE_LIMIT:.0f} %): NUTS cut its trajectories "
+                "short, so successive draws are more alike than they need be; raise max_tree_depth "
+                "(each level doubles the cost of a draw) or use more chains from init='ensemble'."
+            )
+        if bfmi < BFMI_LIMIT:
+            out.append(
+                f"E-BFMI down to {bfmi:.2f} (< {BFMI_LIMIT}): the momentum resampling explores "
+                "the energy levels poorly (heavy tails, or scales that set other parameters' scales); "
+                "reparameterise those scales or run a longer warmup."
             )
         return out
+
+    def _tail_warnings(self, out: list[str]) -> list[str]:
+        """Tail ESS < 400 where no ESS warning was given and the chains share one mode; weights
+        that disagree (hidden units swapped) are judged by ``f``'s tails alone."""
+        if any("ESS" in w for w in out) or self.num_modes > 1:
+            return []
+        params, f = _floats((self.min_ess_tail, self.function_min_ess_tail))
+        tail = f if self.modes and self.max_rhat > RHAT_LIMIT else float(np.fmin(params, f))
+        if not tail < ESS_LIMIT:  # NaN: not computed (an older run folder)
+            return []
+        return [
+            f"tail ESS down to {tail:.0f} (< {ESS_LIMIT}): the intervals rest on too few effective "
+            "draws; run longer."
+        ]
 
     def _function_warnings(self) -> list[str]:
         chains = len(self.chain_function_max_rhat)
@@ -139,7 +247,7 @@ class Diagnostics(NamedTuple):
         if not np.isfinite(self.max_rhat):
             return _pooled(self.max_rhat, ess)
         return [
-            f"r-hat of the weights up to {self.max_rhat:.3f} (> {RHAT_LIMIT}), but the network output f "
+            f"r-hat of the weights up to {up(self.max_rhat)} (> {RHAT_LIMIT}), but the network output f "
             f"has mixed (r-hat {self.function_max_rhat:.3f}): the weights are identified only up to "
             "permutations of hidden units (swapping two units gives the same f); no action needed."
         ] + _pooled(RHAT_LIMIT, self.function_min_ess_bulk)
@@ -150,7 +258,7 @@ class Diagnostics(NamedTuple):
         ess = np.min([_floats(self.chain_function_min_ess_bulk)[c] for c in chains])
         reasons = []
         if not rhat <= CHAIN_RHAT_LIMIT:
-            reasons.append(f"split r-hat of f up to {rhat:.2f}, want <= {CHAIN_RHAT_LIMIT}")
+            reasons.append(f"split r-hat of f up to {up(rhat, 2)}, want <= {CHAIN_RHAT_LIMIT}")
         if not ess >= CHAIN_ESS_LIMIT:
             reasons.append(f"bulk ESS of f down to {ess:.0f}, want >= {CHAIN_ESS_LIMIT}")
         if len(chains) == 1:
@@ -162,11 +270,20 @@ class Diagnostics(NamedTuple):
         return f"{who} ({'; '.join(reasons)}): run longer."
 
 
+DIVERGENCE_ADVICE = {
+    "nuts": "raise target_accept or reparameterise",
+    "hmc": "lower step_size (or set adapt=True to tune it)",
+    "mclmc": "raise target_accept (adjusted=True) or use more warmup",
+    "": "lower the step size or reparameterise",
+}
+"""What to change after divergences, by method."""
+
+
 def _pooled(rhat: float, ess: float) -> list[str]:
     """The single-mode warnings: r-hat across chains, and bulk ESS of all chains together."""
     out = []
     if not rhat <= RHAT_LIMIT:  # NaN (a degenerate chain) warns too
-        out.append(f"r-hat up to {rhat:.3f} (> {RHAT_LIMIT}): chains disagree; run longer.")
+        out.append(f"r-hat up to {up(rhat)} (> {RHAT_LIMIT}): chains disagree; run longer.")
     if not ess >= ESS_LIMIT:
         out.append(f"bulk ESS down to {ess:.0f} (< {ESS_LIMIT}): too few effective draws.")
     return out
@@ -189,24 +306,36 @@ def _worst(ds: xr.Dataset) -> tuple[float, float]:
     return (float(np.max(rhat)) if series[0].shape[1] > 1 else float("nan")), float(np.min(ess))
 
 
-def summarize(posterior: xr.DataTree, *, function_site: str = "f") -> Diagnostics:
-    """Worst r-hat and ESS of the parameters and of ``function_site``, divergences, and per chain
-    the mixing of ``function_site`` and the modes the chains found."""
+def summarize(
+    posterior: xr.DataTree, *, function_site: str = "f", sampler: str = "", max_tree_depth: int = 0
+) -> Diagnostics:
+    """Worst r-hat, bulk and tail ESS of the parameters and of ``function_site``, divergences,
+    per chain the mixing of ``function_site`` and the modes the chains found; from the sample
+    stats, E-BFMI (with ``energy``) and, given NUTS's ``max_tree_depth``, the share of
+    transitions at that depth (with ``tree_depth``). ``sampler`` names the method for the advice."""
     with np.errstate(divide="ignore", invalid="ignore"):  # a stuck chain: r-hat inf, reported as such
-        return _summarize(posterior, function_site)
+        return _summarize(posterior, function_site, sampler, max_tree_depth)
 
 
-def _summarize(posterior: xr.DataTree, function_site: str) -> Diagnostics:
+def _summarize(posterior: xr.DataTree, function_site: str, sampler: str, max_tree_depth: int) -> Diagnostics:
     post = posterior["posterior"].to_dataset()
     params = post.drop_vars([function_site], errors="ignore")
     funcs = post[[function_site]] if function_site in post else xr.Dataset()
     f = post[function_site].transpose("chain", "draw", ...).values if function_site in post else None
     (max_rhat, min_ess), (f_rhat, f_ess) = _worst(params), _worst(funcs)
-    divergences = 0
-    if "sample_stats" in posterior and "diverging" in posterior["sample_stats"]:
-        divergences = int(np.asarray(posterior["sample_stats"]["diverging"]).sum())
+    stats = posterior["sample_stats"].to_dataset() if "sample_stats" in posterior else xr.Dataset()
+    divergences = int(np.asarray(stats["diverging"]).sum()) if "diverging" in stats else 0
+    depth_share = float("nan")
+    if max_tree_depth and "tree_depth" in stats:
+        depth_share = float(np.mean(np.asarray(stats["tree_depth"]) >= max_tree_depth))
+    min_bfmi = float("nan")
+    if "energy" in stats and stats["energy"].sizes.get("draw", 0) > 1:
+        import arviz as az
+
+        min_bfmi = float(np.min(np.asarray(az.bfmi(posterior)["energy"])))
     chain_rhat, chain_ess = chain_mixing(f) if f is not None else ((), ())
     return Diagnostics(
+        **_loo(posterior),
         max_rhat=max_rhat,
         min_ess_bulk=min_ess,
         divergences=divergences,
@@ -215,100 +344,45 @@ def _summarize(posterior: xr.DataTree, function_site: str) -> Diagnostics:
         chain_function_max_rhat=chain_rhat,
         chain_function_min_ess_bulk=chain_ess,
         modes=chain_modes(f) if f is not None else (),
+        min_ess_tail=_worst_tail(params),
+        function_min_ess_tail=_worst_tail(funcs),
+        depth_limit_share=depth_share,
+        max_tree_depth=max_tree_depth if np.isfinite(depth_share) else 0,
+        min_bfmi=min_bfmi,
+        sampler=sampler,
     )
 
 
-class LossCheck(NamedTuple):
-    """Convergence of an SVI fit, from its losses (r-hat and ESS mean nothing for guide draws).
+def _loo(posterior: xr.DataTree) -> dict:
+    """PSIS-LOO's numbers (``Diagnostics``'s ``loo_*`` and ``pareto_k_*`` fields) when the
+    posterior has a ``log_likelihood`` group; ArviZ's own warning about high k is replaced by
+    ``Diagnostics.warnings``'s."""
+    if "log_likelihood" not in posterior:
+        return {}
+    import warnings
 
-    >>> check = loss_check(np.r_[np.linspace(100.0, 20.0, 900), np.full(100, 10.0)])
-    >>> round(check.final, 1), round(check.change, 3)
-    (10.0, 0.59)
-    >>> check.warnings()
-    ['the loss fell by 59.0 % over the last 10 % of steps: still improving; run more steps.']
-    """
+    import arviz as az
 
-    final: float
-    """Mean loss over the last 10 % of steps."""
-    change: float
-    """Relative drop to that mean from the mean of the 10 % of steps before (> 0: still falling)."""
-
-    def warnings(self) -> list[str]:
-        """Plain-words warnings: a non-finite loss, or one still falling by more than 1 %."""
-        if not np.isfinite(self.final):
-            return ["the loss is not finite: lower the learning rate or set clip."]
-        if self.change > 0.01:
-            return [
-                f"the loss fell by {100 * self.change:.1f} % over the last 10 % of steps: "
-                "still improving; run more steps."
-            ]
-        return []
-
-
-def loss_check(losses: np.ndarray) -> LossCheck:
-    """``LossCheck`` of a loss curve (at least 20 steps give two windows of 10 %)."""
-    losses = np.asarray(losses, dtype=np.float64)
-    window = max(len(losses) // 10, 1)
-    final = float(np.mean(losses[-window:]))
-    before = float(np.mean(losses[-2 * window : -window])) if len(losses) >= 2 * window else final
-    with np.errstate(invalid="ignore", divide="ignore"):
-        change = (before - final) / abs(before) if before != 0 else 0.0
-    return LossCheck(final, float(change))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Estimated shape parameter of Pareto", UserWarning)
+        try:
+            loo = az.loo(posterior)
+        except ValueError as err:  # e.g. "n_draws_tail must be at least 5", a chain stuck at one value
+            return {"loo_error": str(err)}
+    k = np.asarray(loo.pareto_k).ravel()
+    return {
+        "loo_elpd": float(loo.elpd),
+        "loo_se": float(loo.se),
+        "loo_points": int(k.size),
+        "pareto_k_high": int(np.sum(~(k <= loo.good_k))),  # NaN k counts as high
+        "pareto_k_limit": float(loo.good_k),
+        "pareto_k_max": float(np.nanmax(k)) if np.isfinite(k).any() else float("nan"),
+    }
 
 
-UNIQUE_LIMIT = 0.1
-"""Fewer distinct final SMC particles than this fraction warns: the particle set collapsed."""
-
-
-class SMCCheck(NamedTuple):
-    """Health of an SMC fit (its particles are not chains: r-hat means nothing for them).
-
-    >>> check = SMCCheck(log_evidence=-40.2, stages=12, resamples=5, final_ess=0.8, unique=0.05)
-    >>> print(*check.warnings())
-    only 5.0 % of the final particles are distinct: the particle set collapsed; use more particles
-    or more mcmc_steps.
-    """
-
-    log_evidence: float
-    """The estimate of log p(y | x), the model's log marginal likelihood."""
-    stages: int
-    """Reweighting stages from the prior to the posterior."""
-    resamples: int
-    """Stages after which the particles were resampled."""
-    final_ess: float
-    """ESS of the last stage's weights, as a fraction of the particles."""
-    unique: float
-    """Fraction of the final particles that are distinct."""
-
-    def warnings(self) -> list[str]:
-        """Plain-words warnings: a non-finite evidence, or collapsed particles."""
-        out = []
-        if not np.isfinite(self.log_evidence):
-            out.append("the log-evidence is not finite: the particles missed the posterior; use more stages.")
-        if not self.unique >= UNIQUE_LIMIT:
-            out.append(
-                f"only {100 * self.unique:.1f} % of the final particles are distinct: the particle set "
-                "collapsed; use more particles or more mcmc_steps."
-            )
-        return out
-
-
-def smc_check(samples: dict[str, np.ndarray], stats: dict[str, np.ndarray]) -> SMCCheck:
-    """``SMCCheck`` from an SMC posterior's samples ``(1, particles, ...)`` and statistics.
-
-    >>> samples = {"w": np.array([[[0.0], [0.0], [1.0], [2.0]]])}  # 4 particles, 3 distinct
-    >>> stats = {"log_evidence": np.array(-3.5), "ess": np.array([0.4, 0.9]),
-    ...          "resampled": np.array([True, False])}
-    >>> smc_check(samples, stats)
-    SMCCheck(log_evidence=-3.5, stages=2, resamples=1, final_ess=0.9, unique=0.75)
-    """
-    flat = np.concatenate([np.reshape(v, (v.shape[0] * v.shape[1], -1)) for v in samples.values()], axis=1)
-    unique = len(np.unique(flat, axis=0)) / flat.shape[0]
-    ess = np.asarray(stats["ess"])
-    return SMCCheck(
-        log_evidence=float(stats["log_evidence"]),
-        stages=int(ess.shape[0]),
-        resamples=int(np.asarray(stats["resampled"]).sum()),
-        final_ess=float(ess[-1]) if ess.size else float("nan"),
-        unique=float(unique),
-    )
+def _worst_tail(ds: xr.Dataset) -> float:
+    """Smallest tail ESS over every variable of ``ds`` (NaN when there is none)."""
+    if not ds.data_vars:
+        return float("nan")
+    values = [v.transpose("chain", "draw", ...).values for v in ds.data_vars.values()]
+    return float(min(np.min(ess_tail(np.moveaxis(v.reshape(*v.shape[:2], -1), -1, 0))) for v in values))

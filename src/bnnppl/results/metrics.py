@@ -141,6 +141,36 @@ def gaussian_log_likelihood(
     return float(np.mean(logsumexp(log_lik, axis=0) - np.log(mu.shape[0]))) - float(np.log(scale))
 
 
+def constant_log_likelihood(y_train: npt.ArrayLike, y: npt.ArrayLike, family: str, classes: int = 2) -> float:
+    """Mean log-likelihood per point of ``y`` under the best *constant* prediction, fitted to the
+    training targets ``y_train``: the floor a model that learned anything from its inputs beats.
+
+    ``family``: ``"gaussian"`` (and other real-valued likelihoods: the training targets' mean and
+    sd, per output column, summed over columns), ``"bernoulli"`` (their rate of ones),
+    ``"categorical"`` (their class frequencies, ``classes`` of them) or ``"poisson"`` (their
+    mean). Frequencies are smoothed by half a count, so that an unseen class is not impossible.
+
+    >>> round(constant_log_likelihood([0.0, 1.0, 2.0], [1.0], "gaussian"), 4)  # N(1 | mean 1, sd 1)
+    -0.9189
+    >>> round(constant_log_likelihood([0, 1, 1, 1], [1, 0], "bernoulli"), 4)  # p = 3.5 / 5
+    -0.7803
+    """
+    from scipy import stats
+
+    train, test = np.asarray(y_train, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if family == "bernoulli":
+        p = (train.sum() + 0.5) / (train.size + 1.0)
+        return float(np.mean(np.where(test == 1, np.log(p), np.log1p(-p))))
+    if family == "categorical":
+        counts = np.bincount(train.astype(np.int64).ravel(), minlength=classes)[:classes] + 0.5
+        return float(np.mean(np.log(counts / counts.sum())[test.astype(np.int64).ravel()]))
+    if family == "poisson":
+        return float(np.mean(stats.poisson.logpmf(test, max(train.mean(), 1e-12))))
+    train, test = train.reshape(train.shape[0], -1), test.reshape(test.shape[0], -1)
+    sd = np.maximum(train.std(axis=0, ddof=1) if train.shape[0] > 1 else np.ones(train.shape[1]), 1e-12)
+    return float(np.mean(stats.norm.logpdf(test, train.mean(axis=0), sd).sum(axis=1)))
+
+
 def interval_coverage(y: npt.ArrayLike, lower: npt.ArrayLike, upper: npt.ArrayLike) -> float:
     """Fraction of targets ``y`` inside ``[lower, upper]`` (ends included); all of shape ``(n,)``.
 

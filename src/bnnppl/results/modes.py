@@ -34,6 +34,7 @@ __all__ = [
     "chain_mixing",
     "chain_modes",
     "ess_bulk",
+    "ess_tail",
     "split_rhat",
 ]
 
@@ -113,6 +114,49 @@ def rhat_ess(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for i in range(0, flat.shape[0], step):
         rhat[i : i + step], ess[i : i + step] = _rhat_ess(flat[i : i + step])
     return rhat.reshape(x.shape[:-2]), ess.reshape(x.shape[:-2])
+
+
+def ess_tail(x: np.ndarray, prob: float | None = None) -> np.ndarray:
+    """ArviZ's tail ESS of chains ``x`` shaped ``(..., chain, draw)``, vectorised over the leading
+    axes; NaN with fewer than 4 draws. As ``az.ess(method="tail")`` and ``az.summary``'s
+    ``ess_tail``: the smaller ESS, over split chains, of the indicators ``x <= q(1 - prob)`` and
+    ``x <= q(prob)``, quantiles of all draws; ``prob`` defaults to ArviZ's ``stats.ci_prob``
+    setting (0.89 unless changed).
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(2, 4, 500))  # independent draws, then a sticky chain
+    >>> x[1] = np.cumsum(x[1], axis=-1) * 0.05
+    >>> (ess_tail(x) > 1000).tolist()
+    [True, False]
+    """
+    if prob is None:
+        import arviz as az
+
+        prob = az.rcParams["stats.ci_prob"]
+    x = np.asarray(x)
+    x = x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+    if x.shape[-1] < 4:
+        return np.full(x.shape[:-2], np.nan)
+    flat = x.reshape(-1, *x.shape[-2:])
+    step = max(1, CHUNK_VALUES // (x.shape[-2] * x.shape[-1]))
+    ess = np.empty(flat.shape[0])
+    for i in range(0, flat.shape[0], step):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ess[i : i + step] = _ess_tail(flat[i : i + step], min(prob, 1 - prob))
+    return ess.reshape(x.shape[:-2])
+
+
+def _ess_tail(x: np.ndarray, prob: float) -> np.ndarray:
+    """``ess_tail`` of ``(series, chain, draw)`` in one go, at the quantiles ``prob`` (< 0.5)
+    and ``1 - prob``."""
+    half = x.shape[-1] // 2
+    low, high = np.quantile(x.reshape(x.shape[0], -1), [prob, 1 - prob], axis=-1)
+    out = []
+    for q in (low, high):
+        below = (x <= q[:, None, None]).astype(np.float64)
+        out.append(_ess(np.concatenate([below[..., :half], below[..., x.shape[-1] - half :]], axis=-2)))
+    bad = np.isnan(x).any(axis=(-2, -1))
+    return np.where(bad, np.nan, np.minimum(*out))
 
 
 def _rhat_ess(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

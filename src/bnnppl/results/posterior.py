@@ -20,7 +20,7 @@ from bnnppl.results import saving
 from bnnppl.results.diagnostics import Diagnostics, summarize
 from bnnppl.results.draws import log_likelihood as loglik
 from bnnppl.results.draws import network_draws
-from bnnppl.spec.methods import MCMC_METHODS
+from bnnppl.spec.methods import MCMC_METHODS, NUTS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
     from bnnppl.spec.methods import Method
 
+LOO_MAX_VALUES = 20_000_000
+"""Most draws x training points for which ``diagnostics()`` computes PSIS-LOO (160 MB of float64
+log-likelihood values); beyond it ``loo()`` still does, on request."""
 PER_CHAIN_STATS = ("ensemble_holdout_loglik", "ensemble_best_step")
 """Statistics with one value per chain (shape ``(chain,)``): ``select_chains`` selects them too."""
 
@@ -170,8 +173,24 @@ class Posterior:
             return az.summary(self.to_arviz(function=False, log_likelihood=False))
 
     def diagnostics(self) -> Diagnostics:
-        """Worst r-hat / ESS of parameters and of ``f`` at the training inputs, and divergences."""
-        return summarize(self.to_arviz(log_likelihood=False), function_site=F)
+        """Worst r-hat / ESS of parameters and of ``f`` at the training inputs, divergences, for
+        NUTS and HMC the tree-depth share and E-BFMI, and PSIS-LOO with its Pareto k counts where
+        ``loo_in_diagnostics`` (``bnnppl.results.diagnostics``)."""
+        depth = self.method.max_tree_depth if isinstance(self.method, NUTS) else 0
+        sampler = self.method._tag[1] if self.method._tag else ""
+        return summarize(
+            self.to_arviz(log_likelihood=self.loo_in_diagnostics),
+            function_site=F,
+            sampler=sampler,
+            max_tree_depth=depth,
+        )
+
+    @property
+    def loo_in_diagnostics(self) -> bool:
+        """Whether ``diagnostics()`` includes PSIS-LOO: for MCMC draws, up to ``LOO_MAX_VALUES``
+        log-likelihood values (draws x training points); ``loo()`` computes it in any case."""
+        values = self.num_chains * self.num_draws * int(np.shape(self.y)[0])
+        return isinstance(self.method, MCMC_METHODS) and values <= LOO_MAX_VALUES
 
     def loo(self) -> Any:
         """PSIS-LOO (ArviZ's ``loo``): expected log predictive density, with Pareto-k diagnostics.

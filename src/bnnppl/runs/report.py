@@ -22,14 +22,19 @@ import numpy as np
 
 from bnnppl import datasets, plots
 from bnnppl.results.diagnostics import (
+    BFMI_LIMIT,
     CHAIN_ESS_LIMIT,
     CHAIN_RHAT_LIMIT,
+    DEPTH_SHARE_LIMIT,
+    DIVERGENCE_ADVICE,
     ESS_LIMIT,
     RHAT_LIMIT,
     UNIQUE_LIMIT,
     Diagnostics,
     LossCheck,
     SMCCheck,
+    constant_warnings,
+    up,
 )
 from bnnppl.results.posterior import Posterior
 from bnnppl.results.prediction import predict
@@ -131,20 +136,24 @@ def _diagnostics_table(d: Diagnostics | LossCheck | SMCCheck) -> str:
         ]  # fmt: skip
     else:
         checks = []
+        f_fine = d.function_mixed or _in_modes(d)  # then weights that disagree are hidden units swapped
+        swapped = "; f mixes, so hidden units swapping places explain it" if f_fine else ""
         for name, value, ok, meaning in [
-            ("max r-hat (weights)", d.max_rhat, d.max_rhat <= RHAT_LIMIT,
-             "chains agree when <= 1.01; weights may disagree through hidden-unit permutations"),
-            ("min bulk ESS (weights)", d.min_ess_bulk, d.min_ess_bulk >= ESS_LIMIT,
-             "effective draws; want >= 400"),
+            ("max r-hat (weights)", d.max_rhat, d.max_rhat <= RHAT_LIMIT or f_fine,
+             "chains agree when <= 1.01; weights may disagree through hidden-unit permutations"
+             + (swapped if d.max_rhat > RHAT_LIMIT else "")),
+            ("min bulk ESS (weights)", d.min_ess_bulk, d.min_ess_bulk >= ESS_LIMIT or f_fine,
+             "effective draws; want >= 400" + (swapped if d.min_ess_bulk < ESS_LIMIT else "")),
             ("max r-hat (function f)", d.function_max_rhat, d.function_max_rhat <= RHAT_LIMIT or _in_modes(d),
              "the network output at the training inputs: the number that matters for predictions"
              + ("; above 1.01 because the chains sit in different modes" if _in_modes(d) else "")),
             ("min bulk ESS (function f)", d.function_min_ess_bulk, d.function_min_ess_bulk >= ESS_LIMIT,
              "effective draws of the output; want >= 400"),
-            ("divergences", d.divergences, d.divergences == 0, "want 0; else raise target_accept"),
+            ("divergences", d.divergences, d.divergences == 0, "want 0; " + _divergence_advice(d)),
         ]:  # fmt: skip
-            text = f"{value:.3f}" if isinstance(value, float) and "r-hat" in name else f"{value:.0f}"
+            text = up(value) if isinstance(value, float) and "r-hat" in name else f"{value:.0f}"
             checks.append((name, text, ok, meaning))
+        checks += _sampler_checks(d)
         checks += _chain_checks(d) if d.modes else []
     rows = [_row([name, text, "ok" if ok else "problem", why], not ok) for name, text, ok, why in checks]
     warnings = d.warnings()
@@ -154,6 +163,37 @@ def _diagnostics_table(d: Diagnostics | LossCheck | SMCCheck) -> str:
         else "<p>No convergence problems found.</p>"
     )
     return head + "".join(rows) + "</table>" + words
+
+
+def _divergence_advice(d: Diagnostics) -> str:
+    return "else " + DIVERGENCE_ADVICE.get(d.sampler, DIVERGENCE_ADVICE[""])
+
+
+def _sampler_checks(d: Diagnostics) -> list[tuple[str, str, bool, str]]:
+    """Rows for the tail ESS of f, NUTS's tree depth and E-BFMI, where they were computed."""
+    tail, share, bfmi = (float("nan") if v is None else float(v) for v in
+                         (d.function_min_ess_tail, d.depth_limit_share, d.min_bfmi))  # fmt: skip
+    rows = []
+    if np.isfinite(tail):
+        rows.append(("min tail ESS (function f)", f"{tail:.0f}", tail >= ESS_LIMIT or d.num_modes > 1,
+                     "effective draws for the 11 % and 89 % quantiles: how well the intervals are known; "
+                     "want >= 400"))  # fmt: skip
+    if d.max_tree_depth and np.isfinite(share):
+        rows.append(("transitions at max_tree_depth", f"{100 * share:.0f} %", share <= DEPTH_SHARE_LIMIT,
+                     f"NUTS's trajectories cut short at depth {d.max_tree_depth}; want <= "
+                     f"{100 * DEPTH_SHARE_LIMIT:.0f} %"))  # fmt: skip
+    if np.isfinite(bfmi):
+        rows.append(("min E-BFMI", f"{bfmi:.2f}", bfmi >= BFMI_LIMIT,
+                     f"momentum resampling against energy, worst chain; want >= {BFMI_LIMIT}"))  # fmt: skip
+    if d.loo_points:
+        elpd, high = f"{d.loo_elpd:.1f} ± {d.loo_se:.1f}", f"{d.pareto_k_high} of {d.loo_points}"
+        rows += [
+            ("PSIS-LOO elpd (training points)", elpd, True,
+             "expected log density of each training point when left out; compare models with it"),
+            (f"Pareto k above {d.pareto_k_limit:.2f}", high, d.pareto_k_high == 0,
+             "points whose leave-one-out estimate is unreliable; want 0"),
+        ]  # fmt: skip
+    return rows
 
 
 def _in_modes(d: Diagnostics) -> bool:
@@ -168,7 +208,7 @@ def _chain_checks(d: Diagnostics) -> list[tuple[str, str, bool, str]]:
     modes = f"{d.num_modes} (chains {d.modes_text()})" if d.num_modes > 1 else "1"
     rhat_ok, ess_ok = bool(np.all(rhat <= CHAIN_RHAT_LIMIT)), bool(np.all(ess >= CHAIN_ESS_LIMIT))
     return [
-        ("max split r-hat per chain (function f)", f"{np.max(rhat):.3f}", rhat_ok,
+        ("max split r-hat per chain (function f)", up(float(np.max(rhat))), rhat_ok,
          f"each chain on its own, its two halves as two chains; want <= {CHAIN_RHAT_LIMIT}"),
         ("min bulk ESS per chain (function f)", f"{np.min(ess):.0f}", ess_ok,
          f"effective draws of one chain; want >= {CHAIN_ESS_LIMIT}"),
@@ -183,7 +223,9 @@ def _metrics_table(metrics: dict[str, Any]) -> str:
     names = list(metrics[splits[0]])
     head = "<h2>Metrics</h2><table><tr><th>metric</th>" + "".join(f"<th>{s}</th>" for s in splits) + "</tr>"
     rows = "".join(_row([n] + [f"{metrics[s][n]:.4g}" for s in splits]) for n in names)
-    return head + rows + "</table>"
+    warnings = constant_warnings(metrics)
+    words = "<ul>" + "".join(f'<li class="problem">{html.escape(w)}</li>' for w in warnings) + "</ul>"
+    return head + rows + "</table>" + (words if warnings else "")
 
 
 def _grid_1d(x: np.ndarray, *others: np.ndarray | None, points: int = 200) -> np.ndarray:

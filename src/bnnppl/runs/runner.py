@@ -25,7 +25,7 @@ interrupted run leaves no run folder that looks finished, and an existing folder
 ['config.yaml', 'data.npz', 'diagnostics.json', 'metrics.json', 'posterior', 'predictions.npz',
  'summary.csv']
 >>> sorted(result.metrics["test"])
-['coverage_95', 'crps', 'log_likelihood', 'mae', 'rmse', 'width_95']
+['constant_log_likelihood', 'coverage_95', 'crps', 'log_likelihood', 'mae', 'rmse', 'width_95']
 >>> read_config(result.run_dir) == config, load_data(result.run_dir).x_test.shape
 (True, (6, 1))
 >>> bnn, data = prepare(config)  # checked model and data, nothing fitted
@@ -172,7 +172,10 @@ def score(posterior: Posterior, pred: Predictions, x: np.ndarray, y: np.ndarray)
     ``rmse``, ``mae``, ``coverage_95`` and ``width_95`` (the central 95 % band of the predictive
     draws), and ``crps`` when the predictive draws were kept.
     """
-    out = {"log_likelihood": metrics.log_likelihood(log_likelihood(posterior, x, y))}
+    out = {
+        "log_likelihood": metrics.log_likelihood(log_likelihood(posterior, x, y)),
+        "constant_log_likelihood": constant_log_likelihood(posterior, y),
+    }
     if pred.probs is not None:
         out |= {
             "accuracy": metrics.accuracy(y, pred.probs),
@@ -190,6 +193,16 @@ def score(posterior: Posterior, pred: Predictions, x: np.ndarray, y: np.ndarray)
     if pred.y is not None:
         out["crps"] = metrics.crps(y, pred.y)
     return out
+
+
+def constant_log_likelihood(posterior: Posterior, y: np.ndarray) -> float:
+    """``metrics.constant_log_likelihood`` of ``y`` for ``posterior``'s likelihood, the constant
+    fitted to its training targets."""
+    spec = posterior.bnn.likelihood
+    family = {"bernoulli": "bernoulli", "categorical": "categorical", "poisson": "poisson"}.get(
+        spec.family, "gaussian"
+    )
+    return metrics.constant_log_likelihood(posterior.y, y, family, getattr(spec, "classes", 2))
 
 
 def check(posterior: Posterior) -> Diagnostics | LossCheck | SMCCheck:

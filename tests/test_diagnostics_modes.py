@@ -16,7 +16,8 @@ from bnnppl.results.diagnostics import Diagnostics, summarize
 DRAWS, POINTS = 1000, 20
 MODES_8 = (
     "the 8 chains found 3 modes of the posterior (chains 0, 2, 5 | 4, 6, 7 | 1, 3); each mixes within "
-    "its mode; predictions pool them (weights by chain count, not by posterior mass)."
+    "its mode; predictions pool them (weights by chain count, not by posterior mass). Not a failure: "
+    "running longer will not join them; to find more modes, start more chains from init='ensemble'."
 )
 
 

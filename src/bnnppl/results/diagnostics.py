@@ -234,7 +234,8 @@ class Diagnostics(NamedTuple):
             return [
                 f"the {chains} chains found {self.num_modes} modes of the posterior "
                 f"(chains {self.modes_text()}); each mixes within its mode; predictions pool them "
-                "(weights by chain count, not by posterior mass)."
+                "(weights by chain count, not by posterior mass). Not a failure: running longer will "
+                "not join them; to find more modes, start more chains from init='ensemble'."
             ]
         return _pooled(float(np.maximum(self.max_rhat, self.function_max_rhat)), ess)
 

@@ -54,10 +54,10 @@ def test_01_classification_hmc(monkeypatch):
 @pytest.mark.slow
 def test_02_nuts_and_svi(monkeypatch):
     ns = run_quick("02_nuts_and_svi.py", monkeypatch)
-    assert ns["rmse"] < 0.3  # observed 0.16 (full mode 0.17; the noise sd is 0.1)
+    assert ns["rmse"] < 0.3  # observed 0.19 (the noise sd is 0.1)
     assert ns["coverage"] >= 0.7  # observed 0.9 of the 10 test points in the 95 % band
-    assert ns["function_max_rhat"] < 1.3  # observed 1.15 with 100 draws per chain (full mode 1.003)
-    assert ns["divergences"] <= 5  # observed 0 (full mode 0 at target_accept=0.99)
+    assert ns["function_max_rhat"] < 1.3  # observed 1.03 with 100 draws per chain (full mode 1.003)
+    assert ns["divergences"] <= 5  # observed 0 (full mode 0 at target_accept=0.95 and at 0.99)
     assert ns["svi_rmse"] < 0.45  # observed 0.28 (full mode 0.28: mean-field SVI underfits)
     assert ns["test_accuracy"] >= 0.85  # observed 0.91 on the spiral (full mode 0.99)
     assert ns["map_test_accuracy"] >= 0.85  # observed 1.0 (full mode 0.97)

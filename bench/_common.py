@@ -261,6 +261,24 @@ def median_of(runs: list[dict]) -> dict:
     return out
 
 
+def interleaved(run, modes: tuple[str, ...], params: dict) -> tuple[dict, dict]:
+    """``(raw, medians)``: each mode run ``params["repeats"]`` times, the modes taking turns (slow
+    phases of a shared machine hit every mode alike); ``raw`` keeps every run per mode, ``medians``
+    is ``median_of`` them."""
+    raw: dict = {mode: [] for mode in modes}
+    for _ in range(params["repeats"]):
+        for mode in modes:
+            raw[mode].append(run(mode, params))
+    return raw, {mode: median_of(runs) for mode, runs in raw.items()}
+
+
+def mode_table(res: dict, rows: list[tuple[str, str]], modes: tuple[str, ...]) -> str:
+    """``table`` of measures (``rows``: key, unit) by mode (columns)."""
+    return table(
+        [(k, u, *(res[m].get(k, float("nan")) for m in modes)) for k, u in rows], ("measure", "unit", *modes)
+    )
+
+
 def runner(quick: bool, script: str, child) -> Any:
     """``run(mode, params, env=None)``: a fresh subprocess (full runs) or, with ``--quick``, a call
     in this process (only checks that the code runs; caches are shared, numbers not comparable)."""

@@ -94,13 +94,8 @@ def main() -> None:
         return
     p = QUICK if args.quick else FULL
     run = C.runner(args.quick, __file__, child)
-    raw: dict = {mode: [] for mode in MODES}
-    for _ in range(p["repeats"]):  # interleaved: slow phases of a shared machine hit every mode alike
-        for mode in MODES:
-            raw[mode].append(run(mode, p))
-    res = {mode: C.median_of(runs) for mode, runs in raw.items()}
-    rows = [(k, u, *(res[m].get(k, float("nan")) for m in MODES)) for k, u in ROWS]
-    print(C.table(rows, ("measure", "unit", *MODES)))
+    raw, res = C.interleaved(run, MODES, p)
+    print(C.mode_table(res, ROWS, MODES))
     targets = {f"{m}: second fit / first fit <= 0.25": res[m]["second_over_first"] <= 0.25 for m in MODES[:5]}
     targets |= {f"{m}: no memory-map growth over more fits (< 2 %)":
                 res[m]["maps_after_more_fits"] <= 1.02 * res[m]["maps_after_two_fits"] for m in MODES[:5]}

@@ -68,13 +68,8 @@ def main() -> None:
         return
     p = QUICK if args.quick else FULL
     run = C.runner(args.quick, __file__, child)
-    raw: dict = {mode: [] for mode in MODES}
-    for _ in range(p["repeats"]):  # interleaved
-        for mode in MODES:
-            raw[mode].append(run(mode, p))
-    res = {mode: C.median_of(runs) for mode, runs in raw.items()}
-    rows = [(k, u, *(res[m].get(k, float("nan")) for m in MODES)) for k, u in ROWS]
-    print(C.table(rows, ("measure", "unit", *MODES)))
+    raw, res = C.interleaved(run, MODES, p)
+    print(C.mode_table(res, ROWS, MODES))
     targets = {f"{m}: the second fit compiles nothing": res[m]["fit2_backend_compiles"] == 0 for m in MODES}
     targets |= {
         f"{m}: no more compiles than 2 chains": res[m]["fit1_backend_compiles"]

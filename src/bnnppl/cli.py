@@ -16,6 +16,7 @@ A user mistake (a missing file, malformed YAML, a bad field, a bad CSV) prints o
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -216,7 +217,7 @@ def _print_diagnostics(d) -> None:
     if d.max_tree_depth:
         share = 100 * float(d.depth_limit_share)
         print(f"  tree depth: {share:.0f} % of transitions at max_tree_depth {d.max_tree_depth}")
-    if d.min_bfmi is not None and d.min_bfmi == d.min_bfmi:
+    if not math.isnan(d.min_bfmi):
         print(f"  E-BFMI: {d.min_bfmi:.2f} in the worst chain (want >= 0.3)")
     if d.loo_points:
         print(
@@ -227,9 +228,9 @@ def _print_diagnostics(d) -> None:
         print(f"  warning: {warning}")
 
 
-def _tail(ess) -> str:
-    """``, tail ESS N`` when the tail ESS was computed (run folders of older versions lack it)."""
-    return "" if ess is None or ess != ess else f", tail ESS {ess:.0f}"
+def _tail(ess: float) -> str:
+    """``, tail ESS N`` when the tail ESS was computed (NaN when not: no draws to compute it from)."""
+    return "" if math.isnan(ess) else f", tail ESS {ess:.0f}"
 
 
 def _chains_text(d) -> str:

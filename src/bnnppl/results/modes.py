@@ -77,11 +77,17 @@ def _split_z(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Chains ``x`` shaped ``(..., chain, draw)`` split into their first and last ``draws // 2``
     draws ``(..., 2 * chain, half)``, rank-normalised over all of them together: the values, and
     the folded values (distance to the median)."""
-    half = x.shape[-1] // 2
-    halves = np.concatenate([x[..., :half], x[..., x.shape[-1] - half :]], axis=-2)
+    halves = _halves(x)
     flat = halves.reshape(*halves.shape[:-2], -1)
     folded = np.abs(flat - np.median(flat, axis=-1, keepdims=True))
     return _z_scale(flat).reshape(halves.shape), _z_scale(folded).reshape(halves.shape)
+
+
+def _halves(x: np.ndarray) -> np.ndarray:
+    """Chains ``(..., chain, draw)`` split into their first and last ``draws // 2`` draws, as
+    ``(..., 2 * chain, draws // 2)`` (ArviZ's split chains)."""
+    half = x.shape[-1] // 2
+    return np.concatenate([x[..., :half], x[..., x.shape[-1] - half :]], axis=-2)
 
 
 def _rhat(chains: np.ndarray) -> np.ndarray:
@@ -104,16 +110,25 @@ def rhat_ess(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> rhat.round(2), (ess > 1000).tolist()
     (array([1.  , 1.47]), [True, False])
     """
+    rhat, ess = _chunked(x, _rhat_ess, 2)
+    return rhat, ess
+
+
+def _chunked(x: np.ndarray, fn, outputs: int) -> tuple[np.ndarray, ...]:
+    """``fn`` (``(series, chain, draw) -> outputs`` arrays ``(series,)``) over chains ``x`` shaped
+    ``(..., chain, draw)``, in chunks of at most ``CHUNK_VALUES`` values (bounded memory on large
+    data sets); each output shaped ``x.shape[:-2]``, NaN with fewer than 4 draws."""
     x = np.asarray(x)
     x = x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)  # float32 ranks as ArviZ's
     if x.shape[-1] < 4:
-        return np.full(x.shape[:-2], np.nan), np.full(x.shape[:-2], np.nan)
+        return tuple(np.full(x.shape[:-2], np.nan) for _ in range(outputs))
     flat = x.reshape(-1, *x.shape[-2:])
-    step = max(1, CHUNK_VALUES // (x.shape[-2] * x.shape[-1]))  # bounded memory on large data sets
-    rhat, ess = np.empty(flat.shape[0]), np.empty(flat.shape[0])
+    step = max(1, CHUNK_VALUES // (x.shape[-2] * x.shape[-1]))
+    out = [np.empty(flat.shape[0]) for _ in range(outputs)]
     for i in range(0, flat.shape[0], step):
-        rhat[i : i + step], ess[i : i + step] = _rhat_ess(flat[i : i + step])
-    return rhat.reshape(x.shape[:-2]), ess.reshape(x.shape[:-2])
+        for values, chunk in zip(out, fn(flat[i : i + step]), strict=True):
+            values[i : i + step] = chunk
+    return tuple(values.reshape(x.shape[:-2]) for values in out)
 
 
 def ess_tail(x: np.ndarray, prob: float | None = None) -> np.ndarray:
@@ -133,30 +148,17 @@ def ess_tail(x: np.ndarray, prob: float | None = None) -> np.ndarray:
         import arviz as az
 
         prob = az.rcParams["stats.ci_prob"]
-    x = np.asarray(x)
-    x = x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
-    if x.shape[-1] < 4:
-        return np.full(x.shape[:-2], np.nan)
-    flat = x.reshape(-1, *x.shape[-2:])
-    step = max(1, CHUNK_VALUES // (x.shape[-2] * x.shape[-1]))
-    ess = np.empty(flat.shape[0])
-    for i in range(0, flat.shape[0], step):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ess[i : i + step] = _ess_tail(flat[i : i + step], min(prob, 1 - prob))
-    return ess.reshape(x.shape[:-2])
+    low = min(prob, 1 - prob)
+    return _chunked(x, lambda chunk: (_ess_tail(chunk, low),), 1)[0]
 
 
 def _ess_tail(x: np.ndarray, prob: float) -> np.ndarray:
     """``ess_tail`` of ``(series, chain, draw)`` in one go, at the quantiles ``prob`` (< 0.5)
     and ``1 - prob``."""
-    half = x.shape[-1] // 2
     low, high = np.quantile(x.reshape(x.shape[0], -1), [prob, 1 - prob], axis=-1)
-    out = []
-    for q in (low, high):
-        below = (x <= q[:, None, None]).astype(np.float64)
-        out.append(_ess(np.concatenate([below[..., :half], below[..., x.shape[-1] - half :]], axis=-2)))
-    bad = np.isnan(x).any(axis=(-2, -1))
-    return np.where(bad, np.nan, np.minimum(*out))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ess = [_ess(_halves((x <= q[:, None, None]).astype(np.float64))) for q in (low, high)]
+    return np.where(np.isnan(x).any(axis=(-2, -1)), np.nan, np.minimum(*ess))
 
 
 def _rhat_ess(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -171,8 +171,7 @@ def _divergence_advice(d: Diagnostics) -> str:
 
 def _sampler_checks(d: Diagnostics) -> list[tuple[str, str, bool, str]]:
     """Rows for the tail ESS of f, NUTS's tree depth and E-BFMI, where they were computed."""
-    tail, share, bfmi = (float("nan") if v is None else float(v) for v in
-                         (d.function_min_ess_tail, d.depth_limit_share, d.min_bfmi))  # fmt: skip
+    tail, share, bfmi = d.function_min_ess_tail, d.depth_limit_share, d.min_bfmi  # NaN: not computed
     rows = []
     if np.isfinite(tail):
         rows.append(("min tail ESS (function f)", f"{tail:.0f}", tail >= ESS_LIMIT or d.num_modes > 1,

@@ -133,10 +133,10 @@ def child(mode: str, p: dict) -> dict:
         bnn = bnnppl_model()
         method = bp.NUTS(chains=p["chains"], warmup=p["warmup"], samples=p["samples"])
         with C.timed(out, "run1_wall_s", "run1_compile_s"):
-            post = bp.fit(bnn, x, y, method, seed=0, progress=False)
+            post = bp.fit(bnn, x, y, method, seed=0, progress=False, scale=False)  # the anchor's model
         if p["second_run"]:
             with C.timed(out, "run2_wall_s", "run2_compile_s"):
-                bp.fit(bnn, x, y, method, seed=1, progress=False)
+                bp.fit(bnn, x, y, method, seed=1, progress=False, scale=False)
         with C.timed(out, "diagnostics_s"):
             d = post.diagnostics()
         out |= {"param_min_ess_bulk": d.min_ess_bulk, "param_max_rhat": d.max_rhat,

@@ -90,7 +90,7 @@ def test_an_interrupted_run_leaves_no_folder(tiny, tmp_path, monkeypatch):
 def test_validate_checks_without_writing(tiny, tmp_path, capsys):
     assert main(["validate", str(tiny)]) == 0
     assert capsys.readouterr().out == (
-        f"{tiny}: valid (regression; 18 training rows, 6 test rows, 1 input column(s); svi)\n"
+        f"{tiny}: valid (regression; 18 training rows, 6 test rows, 1 input column(s), standardised; svi)\n"
     )
     assert not (tmp_path / "runs").exists()
 

@@ -102,7 +102,7 @@ def test_the_chains_follow_numpyros_own_mcmc_for_the_same_seed(kind):
         method = bp.HMC(step_size=0.05, num_steps=4, chains=2, warmup=30, samples=30)
         kernel = ni.HMC(bnn.model, step_size=0.05, num_steps=4, trajectory_length=None, adapt_step_size=False,
                         adapt_mass_matrix=False)  # bnnppl's HMC adapts nothing unless adapt=True
-    post = bp.fit(bnn, x, y, method, seed=5, progress=False)
+    post = bp.fit(bnn, x, y, method, seed=5, progress=False, scale=False)
     mcmc = ni.MCMC(kernel, num_warmup=method.warmup, num_samples=method.samples, num_chains=2,
                    thinning=method.thinning, progress_bar=False)
     mcmc.run(jax.random.split(jax.random.key(5))[1], x, y, extra_fields=("num_steps",))

@@ -62,7 +62,9 @@ def test_defaults_are_written_out_and_read_back():
     config = RunConfig.from_dict(TINY)
     out = config.to_dict()
     assert out["seed"] == 0 and out["output"] == "runs"
-    assert out["data"] == {"name": "sine", "params": {"n": 20}, "test_fraction": 0.25, "split_seed": 0}
+    assert out["data"] == {
+        "name": "sine", "params": {"n": 20}, "test_fraction": 0.25, "split_seed": 0, "scale": True,
+    }  # fmt: skip
     assert out["inference"]["method"] == "svi" and out["inference"]["learning_rate"] == 0.01
     assert RunConfig.from_dict(yaml.safe_load(dump_config(config))) == config
 

@@ -19,7 +19,7 @@ def test_ensemble_started_nuts_matches_the_closed_form_posterior():
     """4 chains x 500 draws: means within 0.1 posterior sd, sds within 10 %, correlations within 0.08."""
     x, y = linear_data(30)
     method = bp.NUTS(chains=4, warmup=300, samples=500, init="ensemble", init_steps=2000)
-    post = bp.fit(LINEAR, x, y, method, seed=0, progress=False)
+    post = bp.fit(LINEAR, x, y, method, seed=0, progress=False, scale=False)
     assert_matches_closed_form(post, x, y)
     # the linear model has one mode: every member is the MAP, to Adam's precision
     members = np.column_stack([post.members["net.Dense_0.kernel"][:, :, 0], post.members["net.Dense_0.bias"]])
@@ -166,10 +166,10 @@ def test_an_ensemble_finds_both_modes_that_one_map_start_misses():
     y = np.abs(x[:, 0]) + 0.05 * np.random.default_rng(0).normal(size=15).astype(np.float32)
     spec = bp.ModelSpec(network=bp.MLP(hidden=(1,), activation="softplus"), likelihood=bp.Gaussian(noise=0.1))
     bnn = bp.BNN(spec)
-    one = bp.fit(bnn, x, y, bp.NUTS(chains=2, warmup=500, samples=500, init="map"), seed=0, progress=False)
+    one = bp.fit(bnn, x, y, bp.NUTS(chains=2, warmup=500, samples=500, init="map"), seed=0, progress=False, scale=False)
     assert one.diagnostics().modes == ((0, 1),)
     method = bp.NUTS(chains=8, warmup=500, samples=500, init="ensemble", init_steps=1000)
-    post = bp.fit(bnn, x, y, method, seed=0, progress=False)
+    post = bp.fit(bnn, x, y, method, seed=0, progress=False, scale=False)
     d = post.diagnostics()
     assert d.num_modes == 2 and d.unmixed_chains == ()
     ends = np.array([[-1.0], [1.0]], np.float32)

@@ -15,7 +15,7 @@ def test_nuts_posterior_mean_and_covariance_match_the_closed_form():
     """2 chains x 1000 draws (ESS ~ 2000): means within 0.1 posterior sd (~4.5 Monte Carlo
     standard errors), sds within 10 %, correlations within 0.08."""
     x, y = linear_data(30)
-    post = bp.fit(LINEAR, x, y, bp.NUTS(chains=2, warmup=500, samples=1000), seed=0)
+    post = bp.fit(LINEAR, x, y, bp.NUTS(chains=2, warmup=500, samples=1000), seed=0, scale=False)
     assert_matches_closed_form(post, x, y)
     assert post.samples["net.Dense_0.kernel"].shape == (2, 1000, 2, 1)
     assert set(post.stats) == {
@@ -32,7 +32,7 @@ def test_svi_autonormal_mean_matches_the_closed_form(elbo):
     optimiser's noise stays under 0.15 posterior sd (0.05 seen)."""
     x, y = linear_data(30)
     method = bp.SVI(steps=5000, learning_rate=0.02, schedule="cosine", elbo=elbo, draws=4000)
-    post = bp.fit(LINEAR, x, y, method, seed=0)
+    post = bp.fit(LINEAR, x, y, method, seed=0, scale=False)
     mean, cov = closed_form(x, y)
     np.testing.assert_array_less(np.abs(weights(post).mean(0) - mean), 0.15 * np.sqrt(np.diag(cov)))
     assert post.num_chains == 1 and post.num_draws == 4000
@@ -50,7 +50,7 @@ def test_svi_init_map_starts_the_guide_at_the_map_fit():
     errors = {}
     for init in ("map", "uniform"):
         method = bp.SVI(steps=1, learning_rate=1e-6, init_scale=1e-4, draws=200, init=init)
-        errors[init] = np.abs(weights(bp.fit(LINEAR, x, y, method, seed=0)).mean(0) - mean) / sd
+        errors[init] = np.abs(weights(bp.fit(LINEAR, x, y, method, seed=0, scale=False)).mean(0) - mean) / sd
     np.testing.assert_array_less(errors["map"], 0.01)
     assert errors["uniform"].max() > 0.5
 
@@ -65,7 +65,7 @@ def test_minibatch_svi_matches_full_batch_svi():
     fits = {}
     for batch in (None, 50):
         method = bp.SVI(steps=8000, learning_rate=0.02, schedule="cosine", subsample_size=batch, draws=4000)
-        fits[batch] = weights(bp.fit(LINEAR, x, y, method, seed=0)).mean(0)
+        fits[batch] = weights(bp.fit(LINEAR, x, y, method, seed=0, scale=False)).mean(0)
         np.testing.assert_array_less(np.abs(fits[batch] - mean), 0.15 * sd)
     np.testing.assert_array_less(np.abs(fits[None] - fits[50]), 0.2 * sd)
 
@@ -74,7 +74,7 @@ def test_minibatch_svi_matches_full_batch_svi():
 def test_hmc_fixed_step_has_sensible_acceptance():
     """The Turing tutorial's HMC(0.05, 4): a fixed step of 0.05, not NumPyro's 2*pi/num_steps."""
     x, y = linear_data(30)
-    post = bp.fit(LINEAR, x, y, bp.HMC(step_size=0.05, num_steps=4, warmup=200, samples=500), seed=0)
+    post = bp.fit(LINEAR, x, y, bp.HMC(step_size=0.05, num_steps=4, warmup=200, samples=500), seed=0, scale=False)
     np.testing.assert_allclose(post.stats["adapt_state.step_size"], 0.05)
     assert (post.stats["num_steps"] == 4).all()
     assert 0.9 < float(post.stats["accept_prob"].mean()) <= 1.0
@@ -119,8 +119,8 @@ def test_two_moons_svi_reaches_95_percent_test_accuracy():
 def test_same_seed_same_posterior_and_different_seed_different():
     x, y = linear_data(30)
     method = bp.NUTS(chains=1, warmup=50, samples=50)
-    a, b = bp.fit(LINEAR, x, y, method, seed=3), bp.fit(LINEAR, x, y, method, seed=3)
-    c = bp.fit(LINEAR, x, y, method, seed=4)
+    a, b = bp.fit(LINEAR, x, y, method, seed=3, scale=False), bp.fit(LINEAR, x, y, method, seed=3, scale=False)
+    c = bp.fit(LINEAR, x, y, method, seed=4, scale=False)
     np.testing.assert_array_equal(weights(a), weights(b))
     assert not np.array_equal(weights(a), weights(c))
 
@@ -128,7 +128,7 @@ def test_same_seed_same_posterior_and_different_seed_different():
 @pytest.mark.slow
 def test_thinning_keeps_every_kth_draw():
     x, y = linear_data(30)
-    post = bp.fit(LINEAR, x, y, bp.NUTS(chains=1, warmup=50, samples=60, thinning=3), seed=0)
+    post = bp.fit(LINEAR, x, y, bp.NUTS(chains=1, warmup=50, samples=60, thinning=3), seed=0, scale=False)
     assert post.samples["net.Dense_0.bias"].shape == (1, 20, 1)
 
 
@@ -136,7 +136,7 @@ def test_thinning_keeps_every_kth_draw():
 @pytest.mark.parametrize("init", ["map", "svi", "median", "prior"])
 def test_nuts_init_strategies(init):
     x, y = linear_data(30)
-    post = bp.fit(LINEAR, x, y, bp.NUTS(chains=1, warmup=100, samples=100, init=init, init_steps=300))
+    post = bp.fit(LINEAR, x, y, bp.NUTS(chains=1, warmup=100, samples=100, init=init, init_steps=300), scale=False)
     mean, _ = closed_form(x, y)
     np.testing.assert_allclose(weights(post).mean(0), mean, atol=0.15)
 

@@ -15,7 +15,7 @@ def test_mclmc_matches_the_closed_form_posterior(adjusted):
     10 %, correlations within 0.08 (as for NUTS; the unadjusted sampler's bias is far smaller here)."""
     x, y = linear_data(30)
     method = bp.MCLMC(chains=4, warmup=400, samples=800, adjusted=adjusted, init_steps=300)
-    post = bp.fit(LINEAR, x, y, method, seed=0, progress=False)
+    post = bp.fit(LINEAR, x, y, method, seed=0, progress=False, scale=False)
     assert_matches_closed_form(post, x, y)
     assert post.samples["net.Dense_0.kernel"].shape == (4, 800, 2, 1)
     per_draw = {"log_density", "adapt_state.step_size", "L"}
@@ -32,7 +32,7 @@ def test_mclmc_matches_the_closed_form_posterior(adjusted):
 def test_mclmc_thins_and_round_trips_through_save_and_load(tmp_path):
     x, y = linear_data(20)
     method = bp.MCLMC(chains=2, warmup=50, samples=20, thinning=4, init="map", init_steps=50)
-    post = bp.fit(LINEAR, x, y, method, seed=3, progress=False)
+    post = bp.fit(LINEAR, x, y, method, seed=3, progress=False, scale=False)
     assert post.samples["net.Dense_0.bias"].shape == (2, 20, 1)  # 80 steps, every 4th kept
     assert post.members == {}  # only init="ensemble" keeps members
     again = bp.load(post.save(tmp_path / "post"))
@@ -41,7 +41,7 @@ def test_mclmc_thins_and_round_trips_through_save_and_load(tmp_path):
     assert post.diagnostics().divergences == 0
     with pytest.warns(UserWarning, match="Pareto"):  # 40 draws are few for PSIS; it says so
         assert np.isfinite(post.loo().elpd)  # an MCMC method: PSIS-LOO applies
-    same = bp.fit(LINEAR, x, y, method, seed=3, progress=False)
+    same = bp.fit(LINEAR, x, y, method, seed=3, progress=False, scale=False)
     np.testing.assert_array_equal(same.samples["net.Dense_0.bias"], post.samples["net.Dense_0.bias"])
 
 

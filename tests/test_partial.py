@@ -45,7 +45,7 @@ def last_layer(post):
 @pytest.mark.slow
 def test_nuts_samples_the_last_layer_given_frozen_map_features(data):
     x, y = data
-    post = bp.fit(BNN, x, y, bp.NUTS(chains=1, warmup=300, samples=1000), seed=0)
+    post = bp.fit(BNN, x, y, bp.NUTS(chains=1, warmup=300, samples=1000), seed=0, scale=False)
     assert sorted(post.samples) == ["net.Dense_1.bias", "net.Dense_1.kernel"]
     mean, cov, _ = last_layer_posterior(post.fixed, x, y)
     draws = last_layer(post)
@@ -60,7 +60,7 @@ def test_svi_pretrained_freezes_the_map_features_and_fits_the_last_layer(data):
     x, y = data
     method = bp.SVI(steps=16000, learning_rate=0.02, schedule="cosine", num_particles=4, draws=4000,
                     point_layers="pretrained", pretrain_steps=1000)  # fmt: skip
-    post = bp.fit(BNN, x, y, method, seed=0)
+    post = bp.fit(BNN, x, y, method, seed=0, scale=False)
     # the same MAP fit as fit's own (fit splits its key the same way)
     key_fit, _ = jax.random.split(jax.random.key(0))
     key_pre, _ = jax.random.split(key_fit)
@@ -83,8 +83,8 @@ def test_svi_pretrained_freezes_the_map_features_and_fits_the_last_layer(data):
 @pytest.mark.slow
 def test_svi_joint_learns_the_features_with_the_guide(data):
     x, y = data
-    joint = bp.fit(BNN, x, y, bp.SVI(steps=3000, draws=200, point_layers="joint"), seed=0)
-    pretrained = bp.fit(BNN, x, y, bp.SVI(steps=3000, draws=200, point_layers="pretrained"), seed=0)
+    joint = bp.fit(BNN, x, y, bp.SVI(steps=3000, draws=200, point_layers="joint"), seed=0, scale=False)
+    pretrained = bp.fit(BNN, x, y, bp.SVI(steps=3000, draws=200, point_layers="pretrained"), seed=0, scale=False)
     assert not np.allclose(joint.fixed["Dense_0.kernel"], pretrained.fixed["Dense_0.kernel"])
     for post in (joint, pretrained):
         rmse = np.sqrt(np.mean((bp.predict(post, x).mean - y) ** 2))
@@ -94,8 +94,8 @@ def test_svi_joint_learns_the_features_with_the_guide(data):
 def test_point_layers_without_deterministic_layers_changes_nothing(data):
     x, y = data
     plain = bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(3,)), likelihood=bp.Gaussian(noise=NOISE)))
-    a = bp.fit(plain, x, y, bp.SVI(steps=50, draws=5, point_layers="pretrained"), seed=0)
-    b = bp.fit(plain, x, y, bp.SVI(steps=50, draws=5), seed=0)
+    a = bp.fit(plain, x, y, bp.SVI(steps=50, draws=5, point_layers="pretrained"), seed=0, scale=False)
+    b = bp.fit(plain, x, y, bp.SVI(steps=50, draws=5), seed=0, scale=False)
     np.testing.assert_array_equal(a.stats["loss"], b.stats["loss"])
     assert a.fixed == {} == b.fixed
 
@@ -108,7 +108,7 @@ def test_svi_pretrained_starts_the_guide_at_the_map_fit():
     spec = bp.ModelSpec(network=bp.MLP(hidden=(20, 20)), likelihood=bp.HeteroscedasticGaussian(),
                         deterministic=("Dense_0", "Dense_1"))  # fmt: skip
     method = bp.SVI(steps=100, draws=10, point_layers="pretrained", pretrain_steps=2000)
-    post = bp.fit(bp.BNN(spec), x, y, method, seed=0)
+    post = bp.fit(bp.BNN(spec), x, y, method, seed=0, scale=False)
     key_pre, _ = jax.random.split(jax.random.split(jax.random.key(0))[0])
     start, _ = point_fit(bp.BNN(spec), x, y, "delta", 2000, key_pre)
     mean = post.flat_samples()["net.Dense_2.kernel"].mean(0)

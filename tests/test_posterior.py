@@ -46,12 +46,13 @@ def test_to_arviz_groups_and_shapes(nuts):
 
 
 def test_log_likelihood_group_is_the_gaussian_density(nuts):
-    """log N(y | f, sigma) per draw and point, computed by hand from the same draws."""
+    """log N(y | f, sigma) per draw and point, computed by hand from the same draws: ``f`` and the
+    log-likelihood in y's units, the samples (``sigma``) in the model's standardised ones."""
     import scipy.stats
 
     dt = nuts.to_arviz()
     f = dt.posterior["f"].values[..., 0]
-    sigma = dt.posterior["sigma"].values[..., None]
+    sigma = nuts.scaling.y_scale * dt.posterior["sigma"].values[..., None]
     expected = scipy.stats.norm(f, sigma).logpdf(nuts.y)
     np.testing.assert_allclose(dt.log_likelihood["obs"].values, expected, rtol=1e-4, atol=1e-4)
 

@@ -30,9 +30,11 @@ GRID = np.linspace(-1.5, 1.5, 101, dtype=np.float32)[:, None]
 
 
 def test_network_draws_are_the_mlp_of_each_draw(regression):
-    s = regression.flat_samples()
-    by_hand = np.tanh(GRID @ s["net.Dense_0.kernel"] + s["net.Dense_0.bias"][:, None]) @ s["net.Dense_1.kernel"]
-    by_hand += s["net.Dense_1.bias"][:, None]
+    """The MLP of each draw on the standardised grid, moved back to the target's units."""
+    s, scaling = regression.flat_samples(), regression.scaling
+    grid = (GRID - scaling.x_loc) / scaling.x_scale
+    by_hand = np.tanh(grid @ s["net.Dense_0.kernel"] + s["net.Dense_0.bias"][:, None]) @ s["net.Dense_1.kernel"]
+    by_hand = scaling.y_loc + scaling.y_scale * (by_hand + s["net.Dense_1.bias"][:, None])
     np.testing.assert_allclose(network_draws(regression, GRID), by_hand, rtol=1e-5, atol=1e-5)
 
 
@@ -48,7 +50,7 @@ def test_chunking_does_not_change_the_summaries(regression):
 
 def test_regression_outputs_and_the_variance_split(regression):
     p = bp.predict(regression, GRID, seed=0)
-    sigma = regression.flat_samples()["sigma"]
+    sigma = regression.scaling.y_scale * regression.flat_samples()["sigma"]  # in y's units
     assert p.f.shape == (64, 101, 1) and p.mean.shape == p.std.shape == (101,)
     np.testing.assert_allclose(p.mean, p.f[..., 0].mean(0), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(p.epistemic, p.f[..., 0].var(0), rtol=1e-4, atol=1e-7)
@@ -97,7 +99,7 @@ def test_log_likelihood_shape_and_value(regression):
     x, y = regression.x, regression.y
     ll = log_likelihood(regression, x, y)
     f = network_draws(regression, x)[..., 0]
-    sigma = regression.flat_samples()["sigma"][:, None]
+    sigma = regression.scaling.y_scale * regression.flat_samples()["sigma"][:, None]  # in y's units
     by_hand = -0.5 * ((y - f) / sigma) ** 2 - np.log(sigma) - 0.5 * np.log(2 * np.pi)
     np.testing.assert_allclose(ll, by_hand, rtol=1e-4, atol=1e-4)
 

@@ -30,7 +30,7 @@ def test_linear_model_posterior_and_log_evidence_match_the_closed_form(schedule)
     single points, sd 0.11, at most 0.26 nats (bound 0.5). Posterior sds within 10 % (0.94-1.05
     seen). Seed 0: mean errors at most 0.035 sd; log-evidence errors 0.01 and -0.16 nats."""
     x, y = linear_data(30)
-    post = bp.fit(LINEAR, x, y, bp.SMC(schedule=schedule, particles=1000), seed=0)
+    post = bp.fit(LINEAR, x, y, bp.SMC(schedule=schedule, particles=1000), seed=0, scale=False)
     (mean, cov), evidence = closed_form(x, y), log_evidence(x, y)
     sd = np.sqrt(np.diag(cov))
     draws = weights(post)
@@ -45,7 +45,7 @@ def test_linear_model_posterior_and_log_evidence_match_the_closed_form(schedule)
 def test_tempering_stats_keys_shapes_and_resampling_rule():
     x, y = linear_data(30)
     method = bp.SMC(**SMALL)
-    post = bp.fit(LINEAR, x, y, method, seed=3)
+    post = bp.fit(LINEAR, x, y, method, seed=3, scale=False)
     stats = post.stats
     assert set(stats) == STAT_KEYS | {"beta"}
     assert stats["log_evidence"].shape == () and np.isfinite(stats["log_evidence"])
@@ -69,9 +69,9 @@ def test_tempering_stats_keys_shapes_and_resampling_rule():
 def test_data_annealing_adds_batches_in_order_and_same_seed_same_result():
     x, y = linear_data(30)
     method = bp.SMC(schedule="data", batch=4, **SMALL)
-    first = bp.fit(LINEAR, x, y, method, seed=1)
-    again = bp.fit(LINEAR, x, y, method, seed=1)
-    other = bp.fit(LINEAR, x, y, method, seed=2)
+    first = bp.fit(LINEAR, x, y, method, seed=1, scale=False)
+    again = bp.fit(LINEAR, x, y, method, seed=1, scale=False)
+    other = bp.fit(LINEAR, x, y, method, seed=2, scale=False)
     assert set(first.stats) == STAT_KEYS | {"data_points"}
     np.testing.assert_array_equal(first.stats["data_points"], [4, 8, 12, 16, 20, 24, 28, 30])
     np.testing.assert_array_equal(first.stats["resampled"], first.stats["ess"] < method.resample_ess)
@@ -89,7 +89,7 @@ def test_every_move_kernel_runs_and_lands_near_the_posterior(kernel):
     Monte Carlo standard errors; at most 0.09 seen), log-evidence within 0.5 nats (0.1 seen)."""
     x, y = linear_data(30)
     method = bp.SMC(kernel=kernel, **SMALL)
-    post = bp.fit(LINEAR, x, y, method, seed=0)
+    post = bp.fit(LINEAR, x, y, method, seed=0, scale=False)
     (mean, cov), evidence = closed_form(x, y), log_evidence(x, y)
     np.testing.assert_array_less(np.abs(weights(post).mean(0) - mean), 0.3 * np.sqrt(np.diag(cov)))
     assert abs(float(post.stats["log_evidence"]) - evidence) < 0.5

@@ -128,11 +128,11 @@ bnn.spec
 #
 # We run 2 chains of 1000 warmup + 1000 kept draws, with `target_accept=0.95` (smaller steps
 # than the default 0.8: this posterior has sharp corners). As a command:
-# `bnnppl run configs/sine_nuts.yaml`.
+# `bnnppl run configs/sine_nuts.yaml --set data.scale=false`.
 
 # %%
 nuts = bp.NUTS(chains=2, warmup=n(1000, 100), samples=n(1000, 100), target_accept=0.95)
-first_post = bp.fit(bnn, x, y, nuts, seed=0)
+first_post = bp.fit(bnn, x, y, nuts, seed=0, scale=False)
 print(f"{first_post.num_chains} chains x {first_post.num_draws} draws in {first_post.seconds:.1f} s")
 
 # %% [markdown]
@@ -174,7 +174,7 @@ print("divergences per chain:", first_post.stats["diverging"].sum(axis=1))
 
 # %%
 nuts = bp.NUTS(chains=2, warmup=n(1000, 100), samples=n(1000, 100), target_accept=0.99)
-small_steps_post = bp.fit(bnn, x, y, nuts, seed=0)
+small_steps_post = bp.fit(bnn, x, y, nuts, seed=0, scale=False)
 for line in small_steps_post.diagnostics().warnings():
     print("warning:", line)
 print(f"{small_steps_post.seconds:.1f} s (the first fit: {first_post.seconds:.1f} s with compilation)")
@@ -255,7 +255,9 @@ variants = {
     "ReLU": sine_spec(activation="relu"),
 }
 short_nuts = bp.NUTS(chains=2, warmup=n(500, 50), samples=n(500, 50), target_accept=0.99)
-variant_posts = {name: bp.fit(bp.BNN(s), x, y, short_nuts, seed=0) for name, s in variants.items()}
+variant_posts = {
+    name: bp.fit(bp.BNN(s), x, y, short_nuts, seed=0, scale=False) for name, s in variants.items()
+}
 
 # %%
 variant_preds = {name: bp.predict(p, grid) for name, p in variant_posts.items()}
@@ -325,7 +327,7 @@ svi = bp.SVI(
     num_particles=10,
     draws=1000,
 )
-svi_post = bp.fit(bnn, x, y, svi, seed=0)
+svi_post = bp.fit(bnn, x, y, svi, seed=0, scale=False)
 print(f"{svi.steps} steps in {svi_post.seconds:.1f} s (NUTS took {post.seconds:.1f} s)")
 
 # %% [markdown]
@@ -379,7 +381,7 @@ for name, p, fit in [("NUTS", pred, post), ("SVI", svi_pred, svi_post)]:
 # Three interleaved spiral arms, 100 points each; we train on 225 and test on 75. The network
 # is bigger (2 -> 32 -> 32 -> 3, tanh) and its 3 outputs are the logits of a **Categorical**
 # likelihood: `P(class k) = softmax(f(x))_k`. With 1315 weights we use SVI
-# (`bnnppl run configs/spiral_svi.yaml`).
+# (`bnnppl run configs/spiral_svi.yaml --set data.scale=false`).
 
 # %%
 xs_all, ys_all = spiral(n_per_class=100, classes=3, noise=0.2, seed=0)
@@ -393,7 +395,7 @@ spiral_bnn = bp.BNN(
     )
 )
 spiral_post = bp.fit(
-    spiral_bnn, xs, ys, bp.SVI(steps=n(20_000, 3_000), learning_rate=0.01, draws=500), seed=0
+    spiral_bnn, xs, ys, bp.SVI(steps=n(20_000, 3_000), learning_rate=0.01, draws=500), seed=0, scale=False
 )
 spiral_pred = bp.predict(spiral_post, xs_test)
 test_accuracy = metrics.accuracy(ys_test, spiral_pred.probs)
@@ -452,7 +454,12 @@ mode_plot
 
 # %%
 map_post = bp.fit(
-    spiral_bnn, xs, ys, bp.SVI(steps=n(20_000, 3_000), guide="delta", learning_rate=0.01, draws=1), seed=0
+    spiral_bnn,
+    xs,
+    ys,
+    bp.SVI(steps=n(20_000, 3_000), guide="delta", learning_rate=0.01, draws=1),
+    seed=0,
+    scale=False,
 )
 map_test_accuracy = metrics.accuracy(ys_test, bp.predict(map_post, xs_test).probs)
 print(f"deterministic network: test accuracy {map_test_accuracy:.3f} (BNN {test_accuracy:.3f})")

@@ -115,11 +115,12 @@ print({name: shape for name, shape in bnn.param_shapes(2).items()})
 # The first term rewards weights that explain the data; the second keeps the approximation `q`
 # close to the prior. `elbo="mean_field"` computes the KL term exactly instead of estimating it
 # from draws, which makes the gradient less noisy. 30 000 Adam steps with learning rate 0.01,
-# then 500 draws from the fitted `q`. As a command: `bnnppl run configs/moons_advi.yaml`.
+# then 500 draws from the fitted `q`. As a command:
+# `bnnppl run configs/moons_advi.yaml --set data.scale=false`.
 
 # %%
 advi = bp.SVI(guide="normal", elbo="mean_field", steps=n(30_000, 3_000), learning_rate=0.01, draws=500)
-post = bp.fit(bnn, x, y, advi, seed=0)
+post = bp.fit(bnn, x, y, advi, seed=0, scale=False)
 print(f"{advi.steps} steps in {post.seconds:.1f} s")
 
 # %% [markdown]
@@ -182,7 +183,7 @@ std_plot = plots.uncertainty_map(post, x_test, y_test, kind="std", **map_options
 # points that is far too slow. **Minibatch ADVI** draws a random batch of rows each step (here
 # 50, `x` and `y` together) and multiplies its log-likelihood by 500 / 50, so that on average
 # it equals the full one. The gradient is noisier but unbiased, and each step is cheaper.
-# As a command: `bnnppl run configs/moons_minibatch_advi.yaml`.
+# As a command: `bnnppl run configs/moons_minibatch_advi.yaml --set data.scale=false`.
 
 # %%
 minibatch = bp.SVI(
@@ -193,7 +194,7 @@ minibatch = bp.SVI(
     draws=500,
     subsample_size=50,
 )
-mb_post = bp.fit(bnn, x, y, minibatch, seed=0)
+mb_post = bp.fit(bnn, x, y, minibatch, seed=0, scale=False)
 minibatch_test_accuracy = metrics.accuracy(y_test, bp.predict(mb_post, x_test).mean)
 print(f"full batch: {post.seconds:5.1f} s, test accuracy {test_accuracy:.3f}")
 print(f"minibatch:  {mb_post.seconds:5.1f} s, test accuracy {minibatch_test_accuracy:.3f}")
@@ -219,8 +220,8 @@ mb_loss_plot
 # %%
 xb_all, yb_all = two_moons(n=n(20_000, 4_000), noise=0.2, scaled=True, seed=1)
 xb, yb, xb_test, yb_test = split(xb_all, yb_all, test_fraction=0.5)
-big_full = bp.fit(bnn, xb, yb, advi, seed=0)
-big_mb = bp.fit(bnn, xb, yb, minibatch, seed=0)
+big_full = bp.fit(bnn, xb, yb, advi, seed=0, scale=False)
+big_mb = bp.fit(bnn, xb, yb, minibatch, seed=0, scale=False)
 speedup = big_full.seconds / big_mb.seconds
 for name, p in [("full batch", big_full), ("minibatch", big_mb)]:
     acc = metrics.accuracy(yb_test, bp.predict(p, xb_test).mean)

@@ -126,7 +126,9 @@ print({name: shape for name, shape in bnn.param_shapes(1).items()})
 
 # %%
 map_method = bp.SVI(guide="delta", steps=n(5000, 1000), learning_rate=0.01, draws=n(500, 100))
-map_posts = {scale: bp.fit(bp.BNN(curve_spec(scale)), x, y, map_method, seed=0) for scale in (1.0, 2.0)}
+map_posts = {
+    scale: bp.fit(bp.BNN(curve_spec(scale)), x, y, map_method, seed=0, scale=False) for scale in (1.0, 2.0)
+}
 map_train_rmse = {}
 for scale, p in map_posts.items():
     map_train_rmse[scale] = metrics.rmse(y, bp.predict(p, x).mean)
@@ -204,7 +206,7 @@ langevin = bp.Langevin(
     init="map",
     init_steps=n(2000, 500),
 )
-baoab_post = bp.fit(bnn, x, y, langevin, seed=0)
+baoab_post = bp.fit(bnn, x, y, langevin, seed=0, scale=False)
 steps = langevin.burnin + langevin.samples * langevin.thinning
 print(f"{langevin.chains} chains x {steps} steps in {baoab_post.seconds:.1f} s")
 
@@ -280,7 +282,7 @@ for step in (0.005, 0.01, 0.02, 0.03):
         thinning=100,
         init_steps=n(2000, 500),
     )
-    p = bp.fit(bnn, x, y, short, seed=0)
+    p = bp.fit(bnn, x, y, short, seed=0, scale=False)
     temperature, level = (
         float(np.mean(p.stats["kinetic_temperature"])),
         float(np.mean(p.stats["log_density"])),
@@ -351,7 +353,7 @@ smc_data = bp.SMC(
     mcmc_steps=n(5, 2),
     num_leapfrog=n(10, 5),
 )
-smc_data_post = bp.fit(bnn, x, y, smc_data, seed=0)
+smc_data_post = bp.fit(bnn, x, y, smc_data, seed=0, scale=False)
 smc_data_stats = smc_data_post.stats
 print(
     f"{smc_data.particles} particles, {len(smc_data_stats['ess'])} stages in {smc_data_post.seconds:.1f} s; "
@@ -391,7 +393,7 @@ smc_tempering = bp.SMC(
     mcmc_steps=n(5, 2),
     num_leapfrog=n(10, 5),
 )
-smc_tempering_post = bp.fit(bnn, x, y, smc_tempering, seed=0)
+smc_tempering_post = bp.fit(bnn, x, y, smc_tempering, seed=0, scale=False)
 smc_tempering_stats = smc_tempering_post.stats
 print(
     f"{smc_tempering.particles} particles, {len(smc_tempering_stats['ess'])} stages in "
@@ -436,7 +438,7 @@ print(
 evidence, evidence_test_log_lik = {}, {}
 for scale in (1.0, 2.0, 3.0):
     small = bp.SMC(schedule="tempering", particles=100, mcmc_steps=n(5, 2), num_leapfrog=n(10, 5))
-    p = bp.fit(bp.BNN(curve_spec(scale)), x, y, small, seed=0)
+    p = bp.fit(bp.BNN(curve_spec(scale)), x, y, small, seed=0, scale=False)
     evidence[scale] = float(p.stats["log_evidence"])
     evidence_test_log_lik[scale] = metrics.log_likelihood(log_likelihood(p, x_test, y_test))
     print(

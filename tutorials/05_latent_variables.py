@@ -132,7 +132,7 @@ alpha_svi = bp.SVI(
     draws=n(1000, 200),
 )
 plain = bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(20,)), likelihood=noise))
-plain_post = bp.fit(plain, x, y, alpha_svi, seed=0)
+plain_post = bp.fit(plain, x, y, alpha_svi, seed=0, scale=False)
 print(f"fitted in {plain_post.seconds:.1f} s; noise sd {plain_post.samples['sigma'].mean():.2f}")
 
 # %% [markdown]
@@ -185,10 +185,10 @@ print({name: shape for name, shape in lv.param_shapes(1).items()})  # 2 inputs: 
 # (`num_particles`), so it works with **minibatches**, here 100 points per step. (On this data
 # the ordinary ELBO, `elbo="trace"`, gives nearly the same fit; we tried.) The same model and
 # fit as a command, holding out a quarter of the points for testing:
-# `bnnppl run configs/heteroscedastic_lv.yaml`.
+# `bnnppl run configs/heteroscedastic_lv.yaml --set data.scale=false`.
 
 # %%
-lv_post = bp.fit(lv, x, y, alpha_svi, seed=0)
+lv_post = bp.fit(lv, x, y, alpha_svi, seed=0, scale=False)
 print(f"fitted in {lv_post.seconds:.1f} s; z has shape {lv_post.samples['z'].shape} (chain, draw, point)")
 
 # %% [markdown]
@@ -267,7 +267,7 @@ last_svi = bp.SVI(
     point_layers="joint",
     draws=n(1000, 200),
 )
-last_post = bp.fit(last, x, y, last_svi, seed=0)
+last_post = bp.fit(last, x, y, last_svi, seed=0, scale=False)
 print(f"fitted in {last_post.seconds:.1f} s; Bayesian sites: {sorted(last_post.samples)}")
 
 # %% [markdown]

@@ -19,6 +19,7 @@ import argparse
 import math
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 
@@ -127,15 +128,29 @@ def _validate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     config = _load(args)
+    from bnnppl.results.scaling import unscaled_warning
     from bnnppl.runs.runner import prepare
 
-    _, data = prepare(config, Path(args.config).parent)
+    bnn, data = prepare(config, Path(args.config).parent)
     test = "no test rows" if data.x_test is None else f"{len(data.x_test)} test rows"
+    scaled = "standardised" if config.data.scale else "not scaled"
     print(
         f"{args.config}: valid ({config.task}; {len(data.x)} training rows, {test}, "
-        f"{data.x.shape[1]} input column(s); {config.inference.to_dict()['method']})"
+        f"{data.x.shape[1]} input column(s), {scaled}; {config.inference.to_dict()['method']})"
     )
+    if warning := unscaled_warning(data.x, data.y, bnn.likelihood, config.data.scale):
+        print(f"  warning: {_config_words(warning)}")
     return 0
+
+
+def _config_words(warning: str) -> str:
+    """A warning of ``fit`` in the config's words (``data.scale: false`` for ``scale=False``)."""
+    return warning.replace("scale=False", "data.scale: false").replace("scale=True", "data.scale: true")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Python warnings as one line each, ``bnnppl: warning: ...``, in the config's words."""
+    print(f"bnnppl: warning: {_config_words(str(message))}", file=sys.stderr if file is None else file)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -296,7 +311,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {"run": _run, "validate": _validate, "report": _report, "predict": _predict, "bench": _bench}
     command = commands[args.command]
     try:
-        return command(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return command(args)
     except ConfigError as err:
         print(f"bnnppl: error: {err}", file=sys.stderr)
         return 2

@@ -21,11 +21,15 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 from typing import Any
+
+import numpy as np
 
 from bnnppl._checks import allowed_list
 from bnnppl.model.bnn import BNN
 from bnnppl.results.posterior import Posterior
+from bnnppl.results.scaling import Scaling, unscaled_warning
 from bnnppl.spec.methods import HMC, METHODS, NUTS, SVI, Method, method_from_dict
 from bnnppl.spec.sampler_methods import MCLMC, SGHMC, SGLD, SMC, Langevin
 
@@ -56,6 +60,7 @@ def fit(
     *,
     seed: int = 0,
     progress: bool | None = None,
+    scale: bool = True,
 ) -> Posterior:
     """Fit ``bnn`` to ``x`` (``(n_points, n_features)``) and ``y`` (``(n_points,)``).
 
@@ -63,6 +68,12 @@ def fit(
     ``SGLD(...)``, ``SGHMC(...)``, ``SMC(...)`` or ``MCLMC(...)``. ``progress``: show a progress
     bar (default: when stderr is a terminal and ``CI`` is unset). The same seed gives the same
     posterior.
+
+    ``scale`` (default ``True``): fit the model to standardised data, inputs and real-valued
+    targets (unless the noise is fixed), with the training rows' mean and sd
+    (``bnnppl.results.scaling``); the priors then speak of standardised data, and the posterior
+    predicts in your units. ``scale=False`` fits the data as given. Data left far from unit scale
+    get a warning.
     """
     if not isinstance(bnn, BNN):
         raise TypeError(f"bnn: must be a bnnppl.BNN, got {bnn!r}.")
@@ -72,7 +83,12 @@ def fit(
         raise TypeError(f"method: must be one of bnnppl's method configs ({names}), got {method!r}.")
     if y is None:
         raise ValueError("y: fit needs the targets; got None.")
+    if not isinstance(scale, bool):
+        raise TypeError(f"scale: must be True or False, got {scale!r}.")
     x, y = bnn.check_data(x, y)
+    scaling = Scaling.from_data(x, y, bnn.likelihood) if scale else None
+    if warning := unscaled_warning(x, y, bnn.likelihood, scale):
+        warnings.warn(warning, UserWarning, stacklevel=2)
     if isinstance(method, SVI) and method.subsample_size is not None and method.subsample_size > x.shape[0]:
         raise ValueError(
             f"SVI.subsample_size: is {method.subsample_size} but the data have {x.shape[0]} rows; "
@@ -84,7 +100,10 @@ def fit(
         holdout_rows(x.shape[0], method.init_holdout, type(method).__name__)
     progress = _interactive() if progress is None else progress
     start = time.perf_counter()
-    samples, stats, fixed, *members = _runner(method)(bnn, x, y, method, seed, progress)
+    xm, ym = (x, y) if scaling is None else (scaling.x(x), scaling.y(y))
+    samples, stats, fixed, *members = _runner(method)(bnn, xm, ym, method, seed, progress)
+    if scaling is not None and "log_evidence" in stats:  # SMC: the evidence of y in your units
+        stats = {**stats, "log_evidence": stats["log_evidence"] - y.shape[0] * np.log(scaling.y_scale)}
     return Posterior(
         bnn=bnn,
         method=method,
@@ -96,6 +115,7 @@ def fit(
         members=members[0] if members else {},
         seed=seed,
         seconds=time.perf_counter() - start,
+        scaling=scaling,
     )
 
 

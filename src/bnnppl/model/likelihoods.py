@@ -43,6 +43,7 @@ __all__ = [
     "fixed_noise",
     "moments",
     "noise_distribution",
+    "original_units",
 ]
 
 _PROB_EPS = float(jnp.finfo(jnp.float32).eps)
@@ -127,6 +128,25 @@ def distribution(spec: Likelihood, f: jax.Array, sigma: Any = None) -> dist.Dist
     if isinstance(spec, Poisson):
         return dist.Poisson(jnp.exp(f[..., 0]))
     raise TypeError(f"likelihood: not a likelihood spec: {spec!r}")
+
+
+def original_units(spec: Likelihood, f: jax.Array, sigma: Any, loc: Any, scale: Any) -> tuple[Any, Any]:
+    """``(f, sigma)`` of a model fitted to targets standardised as ``(y - loc) / scale``, moved to
+    the targets' own units: the location ``loc + scale * f``, a log scale ``f + log(scale)``, the
+    noise ``scale * sigma``. ``distribution`` and ``moments`` of the result then speak of the
+    original targets (the log density carries the Jacobian ``-log(scale)``). Likelihoods of labels
+    and counts are returned unchanged.
+
+    >>> f, sigma = original_units(HeteroscedasticGaussian(), jnp.zeros((1, 2)), None, 10.0, 2.0)
+    >>> f.tolist(), sigma
+    ([[10.0, 0.6931471824645996]], None)
+    """
+    if not isinstance(spec, Gaussian | HeteroscedasticGaussian | StudentT):
+        return f, sigma
+    f = f.at[..., 0].set(loc + scale * f[..., 0])
+    if isinstance(spec, HeteroscedasticGaussian):
+        return f.at[..., 1].add(jnp.log(scale)), sigma
+    return f, scale * sigma
 
 
 def moments(spec: Likelihood, f: jax.Array, sigma: Any = None) -> tuple[jax.Array, jax.Array]:

@@ -165,7 +165,9 @@ def log_joint(posterior: Posterior) -> np.ndarray:
     """``log p(theta, y | x)`` of every draw at the training data: shape ``(chain, draw)``.
 
     NumPyro's ``log_density`` of ``posterior.bnn.model`` (prior plus likelihood, the
-    deterministic layers held at ``posterior.fixed``), mapped over draws in batches.
+    deterministic layers held at ``posterior.fixed``) at the data as the model saw them
+    (``posterior.model_data()``: standardised when the fit scaled them), mapped over draws in
+    batches.
 
     >>> import bnnppl as bp
     >>> from bnnppl.datasets import sine_regression
@@ -179,7 +181,7 @@ def log_joint(posterior: Posterior) -> np.ndarray:
     from numpyro.infer.util import log_density
 
     posterior = _check_posterior(posterior)
-    bnn, x, y = posterior.bnn, posterior.x, posterior.y
+    bnn, (x, y) = posterior.bnn, posterior.model_data()
     subs = bnn.fixed_substitutions(posterior.fixed, x.shape[1])
     model = handlers.seed(bnn.model, rng_seed=0)
 

@@ -5,7 +5,7 @@ predictive moments and a ``y`` draw are computed on ``x`` in chunks of rows, wit
 batches, by one compiled function per (model, output kind, batch, ...) cached on the ``BNN``.
 ``network_draws`` and ``log_likelihood`` are the two users call; ``predict`` and
 ``Posterior.to_arviz`` read them. Functions take anything that looks like a posterior
-(``Fitted``: ``bnn``, ``fixed``, ``num_samples``, ``flat_samples()``), so this module imports no
+(``Fitted``: ``bnn``, ``fixed``, ``scaling``, ``num_samples``, ``flat_samples()``), so this module imports no
 posterior.
 
 A model with a latent input (``ModelSpec(latent=LatentInput())``, BNN+LV) is marginalised over
@@ -33,6 +33,7 @@ from bnnppl._data import check_x
 from bnnppl.model import likelihoods
 from bnnppl.model.bnn import BNN, with_latent
 from bnnppl.model.sites import LATENT, SIGMA
+from bnnppl.results.scaling import Scaling
 from bnnppl.results.summaries import reduce_draws
 
 _BATCH_BUDGET = 2**22  # draws x latent draws x points evaluated at once (one vmap batch of draws)
@@ -45,6 +46,7 @@ class Fitted(Protocol):
 
     bnn: BNN
     fixed: Mapping[str, np.ndarray]
+    scaling: Scaling | None
 
     @property
     def num_samples(self) -> int: ...
@@ -53,13 +55,24 @@ class Fitted(Protocol):
 
 
 def _per_draw(
-    bnn: BNN, sample: dict, subs: dict, x: jax.Array, key: jax.Array, y: Any, what: str, z: Any = None
+    bnn: BNN,
+    sample: dict,
+    subs: dict,
+    x: jax.Array,
+    key: jax.Array,
+    y: Any,
+    what: str,
+    z: Any = None,
+    units: Any = (0.0, 1.0),
 ):
-    """One weight draw's outputs on ``x``; with latent draws ``z`` ``(K, rows)``, marginalised over them."""
+    """One weight draw's outputs on ``x`` (in the model's units), given in the targets' own units
+    (``units``: their location and scale, see ``bnnppl.results.scaling``); with latent draws ``z``
+    ``(K, rows)``, marginalised over them."""
     data = {**sample, **subs}
     inputs = x if z is None else with_latent(x, z)  # (rows, width) or (K, rows, width)
     f = handlers.substitute(handlers.seed(lambda x, i: bnn.network(x)(i), 0), data=data)(x, inputs)
     sigma = sample.get(SIGMA, likelihoods.fixed_noise(bnn.likelihood))
+    f, sigma = likelihoods.original_units(bnn.likelihood, f, sigma, *units)
     if z is not None:
         return _per_draw_latent(bnn, f, sigma, key, y, what)
     if what == "f":
@@ -96,13 +109,15 @@ def _compiled(bnn: BNN, what: str, batch: int, keep: bool = True, latent_draws: 
     weight draw (0: no latent input)."""
 
     def build():
-        def one(a, subs, x, y, rows):
+        def one(a, subs, x, y, rows, units):
             sample, key, zkey = a
             z = None if zkey is None else _latent_draws(bnn, zkey, rows, latent_draws)
-            return _per_draw(bnn, sample, subs, x, key, y, what, z)
+            return _per_draw(bnn, sample, subs, x, key, y, what, z, units)
 
-        def run(samples, subs, x, keys, y, zkeys, rows):
-            out = jax.lax.map(lambda a: one(a, subs, x, y, rows), (samples, keys, zkeys), batch_size=batch)
+        def run(samples, subs, x, keys, y, zkeys, rows, units):
+            out = jax.lax.map(
+                lambda a: one(a, subs, x, y, rows, units), (samples, keys, zkeys), batch_size=batch
+            )
             return reduce_draws(bnn.likelihood, *out, keep) if what == "all" else out
 
         return jax.jit(run)
@@ -128,9 +143,15 @@ def chunks(
     keep: bool = True,
     latent_draws: int = 1,
 ):
-    """Yield ``(rows, outputs)`` with outputs for every draw on ``x[rows]`` (or their summaries)."""
+    """Yield ``(rows, outputs)`` with outputs for every draw on ``x[rows]`` (or their summaries);
+    ``x`` and ``y`` in the user's units, outputs too (see ``bnnppl.results.scaling``)."""
     n = x.shape[0]
     bnn = posterior.bnn
+    scaling = posterior.scaling
+    units = (np.float32(0.0), np.float32(1.0))
+    if scaling is not None:
+        x = scaling.x(x)
+        units = (np.float32(scaling.y_loc), np.float32(scaling.y_scale))
     draws = posterior.num_samples
     k = latent_draws if bnn.latent is not None else 1  # network passes per point and draw
     size = _chunk_rows(n, draws * k, chunk)
@@ -149,7 +170,7 @@ def chunks(
         yc = None if y is None else np.pad(y[rows], (0, pad), mode="edge")
         keys = jax.random.split(jax.random.fold_in(key, i), draws)
         index = np.arange(start, start + size, dtype=np.uint32)
-        out = jax.device_get(fn(samples, subs, xc, keys, yc, zkeys, index))
+        out = jax.device_get(fn(samples, subs, xc, keys, yc, zkeys, index, units))
         yield rows, _trim(out, size - pad)
 
 

@@ -20,6 +20,7 @@ from bnnppl.results import saving
 from bnnppl.results.diagnostics import Diagnostics, summarize
 from bnnppl.results.draws import log_likelihood as loglik
 from bnnppl.results.draws import network_draws
+from bnnppl.results.scaling import Scaling
 from bnnppl.spec.methods import MCMC_METHODS, NUTS
 
 if TYPE_CHECKING:
@@ -59,7 +60,11 @@ class Posterior:
     - ``members``: with ``init="ensemble"``, the MAP ensemble the chains started from: latent
       site -> array ``(chain, *site_shape)`` (member ``c`` started chain ``c``); else empty.
       ``ensemble()`` makes a posterior of them (a deep ensemble, to compare against).
-    - ``x``, ``y``: the training data; ``seed``: the fit's seed; ``seconds``: its wall time.
+    - ``x``, ``y``: the training data, in the user's units; ``seed``: the fit's seed;
+      ``seconds``: its wall time.
+    - ``scaling``: the standardisation the model was fitted under (``bnnppl.results.scaling``),
+      or ``None`` (``fit(..., scale=False)``). Samples are in the model's units; everything read
+      from them (``predict``, ``to_arviz``, ``loo``, metrics) is in the user's.
     """
 
     bnn: BNN
@@ -72,6 +77,7 @@ class Posterior:
     members: Mapping[str, np.ndarray] = field(default_factory=dict)
     seed: int = 0
     seconds: float = float("nan")
+    scaling: Scaling | None = None
 
     @property
     def num_chains(self) -> int:
@@ -139,6 +145,12 @@ class Posterior:
             )
         samples = {k: np.asarray(v)[None] for k, v in self.members.items()}
         return replace(self, samples=samples, stats={}, members={})
+
+    def model_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """The training data as the model saw them: standardised with ``scaling`` (if any)."""
+        if self.scaling is None:
+            return self.x, self.y
+        return self.scaling.x(self.x), self.scaling.y(self.y)
 
     def flat_samples(self) -> dict[str, np.ndarray]:
         """Samples with chains and draws merged: ``(chain * draw, *site_shape)``."""
@@ -233,7 +245,7 @@ def save(posterior: Posterior, path: str | Path, *, overwrite: bool = False) -> 
     """Write ``posterior`` to the folder ``path``, whole or not at all; returns the folder.
 
     The folder holds ``posterior.nc`` (the samples, netCDF through ArviZ), ``arrays.npz`` (the
-    training data, the statistics, deterministic layers and ensemble members), ``model.yaml``,
+    training data, the statistics, deterministic layers, ensemble members and the scaling), ``model.yaml``,
     ``method.yaml`` and ``meta.json`` (shapes, seed, library versions). An existing ``path`` is
     replaced only with ``overwrite=True``.
     """

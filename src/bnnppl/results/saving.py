@@ -1,7 +1,7 @@
 """The saved-posterior folder: what ``Posterior.save`` writes and ``bnnppl.load`` reads.
 
 A folder holds ``posterior.nc`` (the samples, netCDF through ArviZ), ``arrays.npz`` (the training
-data, the method's statistics, deterministic layers and ensemble members), ``model.yaml``,
+data, the method's statistics, deterministic layers, ensemble members and the scaling), ``model.yaml``,
 ``method.yaml`` and ``meta.json`` (shapes, seed, library versions). ``write_folder`` fills a
 folder from a posterior's fields; ``read_folder`` returns the fields ``Posterior`` is built from,
 so this module needs no ``Posterior``.
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from bnnppl.model.bnn import BNN
+from bnnppl.results.scaling import Scaling
 from bnnppl.spec.methods import method_from_dict
 from bnnppl.spec.model import ModelSpec
 from bnnppl.spec.priors import Prior
@@ -60,6 +61,8 @@ def write_folder(posterior: Any, folder: Path) -> None:
     arrays |= {f"stats/{k}": v for k, v in posterior.stats.items()}
     arrays |= {f"fixed/{k}": v for k, v in posterior.fixed.items()}
     arrays |= {f"members/{k}": v for k, v in posterior.members.items()}
+    if posterior.scaling is not None:
+        arrays |= {f"scaling/{k}": v for k, v in posterior.scaling.to_arrays().items()}
     np.savez(folder / "arrays.npz", **arrays)
 
 
@@ -130,14 +133,20 @@ def read_folder(path: Path, bnn: BNN | None) -> dict[str, Any]:
         "bnn": bnn,
         "method": method_from_dict(yaml.safe_load((path / "method.yaml").read_text()), "method"),
         "samples": samples,
-        "stats": {k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("stats/")},
+        "stats": _group(data, "stats"),
         "x": data["x"],
         "y": data["y"],
-        "fixed": {k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("fixed/")},
-        "members": {k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("members/")},
+        "fixed": _group(data, "fixed"),
+        "members": _group(data, "members"),
+        "scaling": Scaling.from_arrays(scaling) if (scaling := _group(data, "scaling")) else None,
         "seed": int(meta["seed"]),
         "seconds": float(meta["seconds"]),
     }
+
+
+def _group(data: Mapping[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    """The arrays saved as ``prefix/name``, by name."""
+    return {k.split("/", 1)[1]: v for k, v in data.items() if k.startswith(f"{prefix}/")}
 
 
 def _saved_bnn(model: dict[str, Any]) -> BNN:

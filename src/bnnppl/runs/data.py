@@ -43,6 +43,9 @@ class DataConfig(Spec):
       and ``x_columns`` the inputs (default: every other column).
     - Without a ``test`` file, a random ``test_fraction`` of the rows (drawn with ``split_seed``)
       is held out for testing; ``0`` keeps every row for training.
+    - ``scale`` (default ``true``): fit on inputs and real-valued targets standardised with the
+      training rows' mean and sd; predictions, metrics and reports stay in the data's own units
+      (see ``bnnppl.results.scaling``). ``false`` fits the values as they are.
 
     >>> DataConfig(name="moons", params={"n": 200}).params
     (('n', 200),)
@@ -59,8 +62,11 @@ class DataConfig(Spec):
     y_column: str | None = None
     test_fraction: float = 0.25
     split_seed: int = 0
+    scale: bool = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.scale, bool):
+            raise spec_error("DataConfig.scale", f"must be true or false, got {self.scale!r}.", TypeError)
         if (self.name is None) == (self.train is None):
             which = "not both" if self.name is not None else "got neither"
             raise spec_error(

@@ -106,8 +106,19 @@ def _header(config: RunConfig, posterior: Posterior, name: str) -> str:
         f"<p>{config.task.capitalize()} on <b>{html.escape(str(source))}</b>: an MLP with hidden "
         f"widths {list(net.hidden)} ({html.escape(str(net.activation))}), "
         f"{html.escape(config.model.likelihood.family)} likelihood, fitted with {method} "
-        f"({posterior.num_chains} chain(s) x {posterior.num_draws} draws) in {posterior.seconds:.1f} s. "
-        f"Report made {_dt.datetime.now():%Y-%m-%d %H:%M}.</p>"
+        f"({posterior.num_chains} chain(s) x {posterior.num_draws} draws) in {posterior.seconds:.1f} s, "
+        f"{_scaling_words(posterior)}. Report made {_dt.datetime.now():%Y-%m-%d %H:%M}.</p>"
+    )
+
+
+def _scaling_words(posterior: Posterior) -> str:
+    """How the model saw the data: every value in this report is in the data's own units."""
+    if posterior.scaling is None:
+        return "on the data as given (not scaled)"
+    target = " and target" if posterior.scaling.y_scale != 1.0 or posterior.scaling.y_loc != 0.0 else ""
+    return (
+        f"on inputs{target} standardised with the training rows' mean and sd "
+        "(every number and plot here is in the data's own units)"
     )
 
 

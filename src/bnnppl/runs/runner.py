@@ -131,7 +131,9 @@ def run(
     """Fit ``config`` and write a new run folder under ``config.output``."""
     bnn, data = prepare(config, base)
     start = time.perf_counter()
-    posterior = fit(bnn, data.x, data.y, config.inference, seed=config.seed, progress=progress)
+    posterior = fit(
+        bnn, data.x, data.y, config.inference, seed=config.seed, progress=progress, scale=config.data.scale
+    )
     seconds = time.perf_counter() - start
     train = predict(posterior, data.x, seed=config.seed)
     scores = {"train": score(posterior, train, data.x, data.y)}

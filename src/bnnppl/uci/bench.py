@@ -215,6 +215,7 @@ def run_split(job: Job, k: int, *, progress: bool | None = False) -> dict[str, A
         job.method,
         seed=job.values["seed"],
         progress=progress,
+        scale=False,  # standardised above with the reference protocol's statistics
     )
     seconds = time.perf_counter() - start
 

@@ -120,7 +120,7 @@ def test_labels_and_counts_are_never_scaled():
         post = bp.fit(bp.BNN(spec), x, y, bp.SVI(steps=5, draws=4))
         s = post.scaling
         assert (s.y_loc, s.y_scale) == (0.0, 1.0), likelihood
-        np.testing.assert_allclose(s.x_loc, [250.0, 0.0])  # the constant column is kept as it is
+        np.testing.assert_allclose(s.x_loc, [250.0, 3.0])  # the constant column is only centred
         np.testing.assert_allclose(s.x_scale, [np.std([100, 300, 200, 400]), 1.0])
         np.testing.assert_array_equal(post.y, np.asarray(y, dtype=post.y.dtype))
 
@@ -155,7 +155,7 @@ def test_scaling_from_arrays_round_trips():
     s = Scaling.from_data(np.array([[1.0, 2.0], [3.0, 2.0]]), np.array([5.0, 9.0]), bp.StudentT(df=4.0))
     again = Scaling.from_arrays(s.to_arrays())
     assert (again.y_loc, again.y_scale) == (7.0, 2.0)
-    np.testing.assert_array_equal(again.x_loc, [2.0, 0.0])
+    np.testing.assert_array_equal(again.x_loc, [2.0, 2.0])
 
 
 def _raw_csv(path, x, y):
@@ -227,3 +227,17 @@ def test_smc_log_evidence_is_the_evidence_of_the_targets_in_their_units():
     b = bp.fit(bnn, x, 500.0 + 100.0 * y, method, seed=0)
     expected = float(a.stats["log_evidence"]) - 30 * np.log(100.0)
     assert float(b.stats["log_evidence"]) == pytest.approx(expected, abs=0.02)
+
+
+def test_a_fixed_noise_keeps_the_target_in_its_units_and_warns_when_far_from_unit():
+    x, y = raw_data(30)
+    spec = bp.ModelSpec(network=bp.MLP(hidden=(3,)), likelihood=bp.Gaussian(noise=10.0))
+    message = (
+        "y: has mean 506 and sd 67.6, and is not standardised because the likelihood's noise is fixed "
+        "(10.0, in y's units): far from the unit scale the priors assume. Learn the noise (give no "
+        "noise) to have y standardised, or rescale y yourself."
+    )
+    with pytest.warns(UserWarning, match=f"^{re.escape(message)}$"):
+        post = bp.fit(bp.BNN(spec), x, y, bp.SVI(steps=5, draws=4))
+    assert (post.scaling.y_loc, post.scaling.y_scale) == (0.0, 1.0)
+    assert post.scaling.x_scale[0] == pytest.approx(x[:, 0].std())  # the inputs are still scaled

@@ -162,3 +162,13 @@ def test_constant_prediction_check(regression_run, tmp_path):
         "learned nothing usable from the inputs; check the data's scaling, the prior and the fit."
     )
     assert f'<li class="problem">{html.escape(words)}</li>' in text(result.run_dir)
+
+
+def test_the_header_says_how_the_data_were_scaled(regression_run, classification_run):
+    """Every number in a report is in the data's own units; the header says what the model saw.
+    A fixed noise keeps the regression target unscaled; labels are never scaled."""
+    words = (
+        "on inputs standardised with the training rows' mean and sd (every number and plot here is "
+        "in the data's own units)."
+    )
+    assert words in text(regression_run) and words in text(classification_run)

@@ -121,8 +121,9 @@ def _baseline(x, y, x_test, y_test, classes):
     from scipy import stats
     from sklearn.linear_model import BayesianRidge, LogisticRegression
 
-    loc, sd = x.mean(0), x.std(0)
-    sd = np.where(sd > 0, sd, 1.0)
+    from bnnppl.results.scaling import loc_scale
+
+    loc, sd = loc_scale(x)
     xs, xs_test = (x - loc) / sd, (x_test - loc) / sd
     if classes:
         probs = LogisticRegression(C=1.0, max_iter=10_000).fit(xs, y).predict_proba(xs_test)

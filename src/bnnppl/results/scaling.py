@@ -35,7 +35,7 @@ import numpy as np
 
 from bnnppl.spec.likelihoods import Gaussian, HeteroscedasticGaussian, LikelihoodSpec, StudentT
 
-__all__ = ["REAL_FAMILIES", "Scaling", "far_from_unit", "scales_target", "unscaled_warning"]
+__all__ = ["REAL_FAMILIES", "Scaling", "far_from_unit", "loc_scale", "scales_target", "unscaled_warning"]
 
 REAL_FAMILIES = (Gaussian.family, HeteroscedasticGaussian.family, StudentT.family)
 """Likelihood families whose targets are real numbers, and so are standardised."""
@@ -60,19 +60,24 @@ class Scaling:
         """The training rows' statistics (population sd); the target is scaled only when it is
         real-valued (see ``REAL_FAMILIES``) and ``likelihood`` learns its noise."""
         x = np.asarray(x, dtype=np.float64)
-        loc, scale = _loc_scale(x)
+        loc, scale = loc_scale(x)
         y_loc, y_scale = 0.0, 1.0
         if scales_target(likelihood):
-            y_loc, y_scale = (float(v[0]) for v in _loc_scale(np.asarray(y, dtype=np.float64)[:, None]))
+            y_loc, y_scale = (float(v[0]) for v in loc_scale(np.asarray(y, dtype=np.float64)[:, None]))
         return cls(loc, scale, y_loc, y_scale)
 
     def x(self, x: np.ndarray) -> np.ndarray:
         """Inputs in the model's (standardised) units, float32."""
         return ((np.asarray(x, dtype=np.float64) - self.x_loc) / self.x_scale).astype(np.float32)
 
+    @property
+    def scales_y(self) -> bool:
+        """Whether the target was standardised (see ``scales_target``)."""
+        return self.y_loc != 0.0 or self.y_scale != 1.0
+
     def y(self, y: np.ndarray) -> np.ndarray:
         """Targets in the model's units (labels and counts pass through unchanged)."""
-        if self.y_loc == 0.0 and self.y_scale == 1.0:
+        if not self.scales_y:
             return y
         return ((np.asarray(y, dtype=np.float64) - self.y_loc) / self.y_scale).astype(np.float32)
 
@@ -91,11 +96,17 @@ def scales_target(likelihood: LikelihoodSpec) -> bool:
     return likelihood.family in REAL_FAMILIES and getattr(likelihood, "noise", None) is None
 
 
-def _loc_scale(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column means and sds; a constant column (sd 0) gets scale 1: it is only centred. (Left as it
-    is, a constant column of 288, as UCI Naval has, is a huge input that saturates the hidden
-    units under unit-scale priors: test RMSE twice the target's sd, measured in
-    ``bench/defaults.py``.)"""
+def loc_scale(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and (population) sds of ``a`` ``(n, k)``; a constant column (sd 0) gets scale
+    1: it is only centred.
+
+    >>> [v.tolist() for v in loc_scale(np.array([[1.0, 5.0], [3.0, 5.0]]))]
+    [[2.0, 5.0], [1.0, 1.0]]
+
+    Left as it is, a constant column of 288, as UCI Naval has, is a huge input that saturates
+    the hidden units under unit-scale priors: test RMSE twice the target's sd, measured in
+    ``bench/defaults.py``.
+    """
     loc, sd = a.mean(axis=0), a.std(axis=0)
     return loc, np.where(sd > 0, sd, 1.0)
 

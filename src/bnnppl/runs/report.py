@@ -115,7 +115,7 @@ def _scaling_words(posterior: Posterior) -> str:
     """How the model saw the data: every value in this report is in the data's own units."""
     if posterior.scaling is None:
         return "on the data as given (not scaled)"
-    target = " and target" if posterior.scaling.y_scale != 1.0 or posterior.scaling.y_loc != 0.0 else ""
+    target = " and target" if posterior.scaling.scales_y else ""
     return (
         f"on inputs{target} standardised with the training rows' mean and sd "
         "(every number and plot here is in the data's own units)"

@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from bnnppl.results import metrics
+from bnnppl.results.scaling import loc_scale
 from bnnppl.runs.config import ConfigError
 
 FILES = ("data.txt", "index_features.txt", "index_target.txt", "n_hidden.txt", "n_splits.txt")
@@ -128,14 +129,9 @@ def standardizer(x_train: np.ndarray, y_train: np.ndarray) -> Standardizer:
     >>> s.x(np.array([[3.0, 5.0]])).tolist(), s.y(np.array([20.0])).tolist(), s.y_back(np.array([-1.0]))
     ([[1.0, 0.0]], [1.0], array([10.]))
     """
-    x_std = np.std(x_train, axis=0)
-    y_std = float(np.std(y_train))
-    return Standardizer(
-        np.mean(x_train, axis=0),
-        np.where(x_std > 0, x_std, 1.0),
-        float(np.mean(y_train)),
-        y_std if y_std > 0 else 1.0,
-    )
+    x_mean, x_std = loc_scale(np.asarray(x_train, dtype=np.float64))
+    y_mean, y_std = (float(v[0]) for v in loc_scale(np.asarray(y_train, dtype=np.float64)[:, None]))
+    return Standardizer(x_mean, x_std, y_mean, y_std)
 
 
 def original_log_likelihood(log_lik: np.ndarray, y_std: float) -> float:

@@ -131,6 +131,22 @@ def test_to_dict_leaves_out_empty_and_none_fields():
     assert Gaussian(noise=0.5).to_dict() == {"family": "gaussian", "noise": 0.5}
 
 
+def test_unset_activation_is_the_likelihoods_default():
+    # chosen on bench/defaults.py's training rows: relu for class labels, tanh otherwise
+    assert MLP().activation is None and "activation" not in MLP().to_dict()
+    assert MLP().activations == ("tanh",)
+    assert ModelSpec().network.activation == "tanh"
+    assert ModelSpec(likelihood=Bernoulli()).network.activation == "relu"
+    assert ModelSpec(likelihood=Categorical(classes=3)).network.activation == "relu"
+    assert ModelSpec(likelihood=Poisson(), network=MLP(hidden=(4,))).network.activation == "tanh"
+    kept = ModelSpec(likelihood=Bernoulli(), network=MLP(activation="tanh"))
+    assert kept.network.activation == "tanh"
+    # the filled-in choice is written out, so a saved spec reads back the same network
+    spec = ModelSpec.from_dict({"network": {"hidden": [4]}, "likelihood": {"family": "bernoulli"}})
+    assert spec.to_dict()["network"]["activation"] == "relu"
+    assert ModelSpec.from_dict(spec.to_dict()) == spec
+
+
 def test_linear_model_keeps_its_empty_hidden():
     # hidden=() differs from the default (10,), so it must stay in the dict
     assert MLP(hidden=()).to_dict()["hidden"] == []

@@ -9,7 +9,7 @@ deterministic layers, latent input), and the checks on layer names it shares wit
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from bnnppl._checks import allowed_list, did_you_mean, spec_error
@@ -21,7 +21,7 @@ from bnnppl.spec.likelihoods import (
     LikelihoodSpec,
     as_likelihood,
 )
-from bnnppl.spec.network import MLP, LatentInput, as_latent
+from bnnppl.spec.network import DEFAULT_ACTIVATION, MLP, LatentInput, as_latent
 from bnnppl.spec.priors import (
     Prior,
     as_prior,
@@ -95,11 +95,15 @@ class ModelSpec(Spec):
     ``deterministic`` names layers that are point estimates (``numpyro.param``), not random.
     ``latent``: a ``LatentInput`` makes it a BNN with a latent input per point (site ``z``).
 
+    Left unset, the network's hidden activation is the likelihood's default
+    (``spec.network.DEFAULT_ACTIVATION``: ``relu`` for class labels, ``tanh`` otherwise), chosen
+    on the training rows of ``bench/defaults.py``'s real data sets; the spec then states it.
+
     >>> from bnnppl.spec import Categorical
     >>> spec = ModelSpec(network=MLP(hidden=(8,)), likelihood=Categorical(classes=3),
     ...                  deterministic=("Dense_0",))
-    >>> spec.n_outputs
-    3
+    >>> spec.n_outputs, spec.network.activation
+    (3, 'relu')
     """
 
     network: MLP = field(default_factory=MLP)
@@ -135,6 +139,9 @@ class ModelSpec(Spec):
                 "ModelSpec.latent", f"must be a LatentInput spec or None, got {self.latent!r}.", TypeError
             )
         net, lik = self.network, self.likelihood
+        if net.activation is None:
+            net = replace(net, activation=DEFAULT_ACTIVATION.get(lik.family, "tanh"))
+            set_field(self, "network", net)
         if net.outputs is not None and net.outputs != lik.n_outputs:
             raise spec_error(
                 "ModelSpec.network.outputs",

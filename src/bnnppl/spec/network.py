@@ -15,13 +15,18 @@ from bnnppl.spec.base import Spec, set_field
 
 NETWORK_TYPES = ("mlp",)
 ACTIVATIONS = ("elu", "gelu", "identity", "relu", "sigmoid", "silu", "softplus", "tanh")
+DEFAULT_ACTIVATION = {"bernoulli": "relu", "categorical": "relu"}
+"""Hidden activation by likelihood family where ``MLP.activation`` is unset (else ``tanh``):
+chosen on the training rows of ``bench/defaults.py``'s suite (``docs/benchmarks.md``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class MLP(Spec):
     """A multilayer perceptron: ``Dense_0 .. Dense_{L-1}`` hidden layers, then ``Dense_L`` out.
 
-    ``activation`` is one name for every hidden layer or one name per hidden layer;
+    ``activation`` is one name for every hidden layer or one name per hidden layer; left unset
+    (``None``), ``ModelSpec`` fills in its likelihood's default (``DEFAULT_ACTIVATION``: ``relu``
+    for class labels, ``tanh`` otherwise), and a network without a ``ModelSpec`` uses ``tanh``.
     ``output_activation`` applies to the output layer (``"sigmoid"`` for Bernoulli on
     probabilities). ``outputs=None`` takes the width the likelihood needs. ``hidden=()`` is a
     linear model.
@@ -31,7 +36,7 @@ class MLP(Spec):
     """
 
     hidden: tuple[int, ...] = (10,)
-    activation: str | tuple[str, ...] = "tanh"
+    activation: str | tuple[str, ...] | None = None
     output_activation: str = "identity"
     outputs: int | None = None
     bias: bool = True
@@ -52,7 +57,9 @@ class MLP(Spec):
             )
         set_field(self, "hidden", tuple(check_count(f"MLP.hidden[{i}]", w) for i, w in enumerate(hidden)))
         act = self.activation
-        if isinstance(act, str):
+        if act is None:
+            pass
+        elif isinstance(act, str):
             check_choice("MLP.activation", act, ACTIVATIONS, "activation")
         else:
             if not isinstance(act, Iterable):
@@ -80,9 +87,9 @@ class MLP(Spec):
 
     @property
     def activations(self) -> tuple[str, ...]:
-        """The activation of each hidden layer."""
-        if isinstance(self.activation, str):
-            return (self.activation,) * len(self.hidden)
+        """The activation of each hidden layer (``tanh`` where ``activation`` is unset)."""
+        if self.activation is None or isinstance(self.activation, str):
+            return (self.activation or "tanh",) * len(self.hidden)
         return self.activation
 
     @property

@@ -87,6 +87,7 @@ CANDIDATES = {
         {"network": {"activation": "relu"}, "prior": {"family": "student_t", "df": 3.0}},
         {"method": "nuts"},
     ),
+    "nuts_linear": ({"network": {"hidden": []}}, {"method": "nuts"}),
     "nuts_lecun_out1": (
         {"prior": {"fan_in": "lecun"}, "layer_priors": {"Dense_1": {"scale": 1.0}}},
         {"method": "nuts"},

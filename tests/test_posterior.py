@@ -121,8 +121,11 @@ def test_diagnostics_warnings_in_plain_words(nuts):
 def test_save_load_round_trip_predicts_exactly_the_same(nuts, tmp_path):
     folder = nuts.save(tmp_path / "fit")
     assert sorted(p.name for p in folder.iterdir()) == [
-        "arrays.npz", "meta.json", "method.yaml", "model.yaml", "posterior.nc",
+        "arrays.npz", "manifest.json", "meta.json", "method.yaml", "model.yaml", "posterior.nc",
     ]  # fmt: skip
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert sorted(manifest["files"]) == ["arrays.npz", "meta.json", "method.yaml", "model.yaml", "posterior.nc"]
+    assert manifest["files"]["posterior.nc"]["bytes"] == (folder / "posterior.nc").stat().st_size
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["n_points"] == 30 and meta["n_features"] == 1 and meta["chains"] == 2 and meta["draws"] == 100
     assert set(meta["versions"]) == {"bnnppl", "jax", "numpyro", "flax", "arviz"}
@@ -150,6 +153,73 @@ def test_save_never_overwrites_silently_and_leaves_no_temporary_files(nuts, svi,
     save(svi, folder, overwrite=True)
     assert load(folder).num_chains == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fit"]
+
+
+def test_overwrite_replaces_only_a_posterior_folder_bnnppl_saved(nuts, svi, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("a user's own file")
+    message = (
+        f"path: {str(mine)!r} is not a posterior folder bnnppl saved (it holds notes.txt); "
+        "overwrite=True replaces only such a folder. Choose another path."
+    )
+    with pytest.raises(FileExistsError, match=re.escape(message)):
+        save(nuts, mine, overwrite=True)
+    assert (mine / "notes.txt").read_text() == "a user's own file"  # nothing deleted
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileExistsError, match=re.escape(
+        f"path: {str(empty)!r} is not a posterior folder bnnppl saved (it lacks arrays.npz, "
+        "meta.json, method.yaml, model.yaml, posterior.nc)"
+    )):  # fmt: skip
+        save(nuts, empty, overwrite=True)
+    a_file = tmp_path / "fit.txt"
+    a_file.write_text("keep me")
+    with pytest.raises(FileExistsError, match=re.escape(
+        f"path: {str(a_file)!r} is a file, not a saved posterior; bnnppl replaces only a posterior "
+        "folder it saved. Choose another path."
+    )):  # fmt: skip
+        save(nuts, a_file, overwrite=True)
+    assert a_file.read_text() == "keep me"
+    # a posterior folder with a user's file added is not bnnppl's alone any more
+    folder = save(nuts, tmp_path / "fit")
+    (folder / "plot.png").write_bytes(b"png")
+    with pytest.raises(FileExistsError, match=re.escape("(it holds plot.png)")):
+        save(svi, folder, overwrite=True)
+    (folder / "plot.png").unlink()
+    # a folder saved before manifests (the five files, nothing else) may still be replaced
+    (folder / "manifest.json").unlink()
+    save(svi, folder, overwrite=True)
+    assert load(folder).num_chains == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "fit", "fit.txt", "mine"]
+
+
+def test_load_names_a_damaged_file(nuts, tmp_path):
+    folder = save(nuts, tmp_path / "fit")
+    nc = folder / "posterior.nc"
+    size = nc.stat().st_size
+    with nc.open("r+b") as f:
+        f.truncate(size // 2)
+    message = (
+        f"path: posterior.nc in {str(folder)!r} is damaged ({size // 2} bytes, {size} saved: "
+        "truncated?); re-save the posterior or restore it."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load(folder)
+    folder = save(nuts, tmp_path / "fit2")
+    raw = bytearray((folder / "arrays.npz").read_bytes())
+    raw[len(raw) // 2] ^= 0xFF  # same size, one byte flipped
+    (folder / "arrays.npz").write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=re.escape(
+        f"path: arrays.npz in {str(folder)!r} is damaged (its checksum differs from the saved one); "
+        "re-save the posterior or restore it."
+    )):  # fmt: skip
+        load(folder)
+    (folder / "manifest.json").write_text("{not json")
+    with pytest.raises(ValueError, match=re.escape(
+        f"path: manifest.json in {str(folder)!r} is damaged; re-save the posterior or restore it."
+    )):  # fmt: skip
+        load(folder)
 
 
 def test_save_load_keeps_deterministic_layers(data, tmp_path):

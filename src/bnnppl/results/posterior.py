@@ -246,8 +246,11 @@ def save(posterior: Posterior, path: str | Path, *, overwrite: bool = False) -> 
 
     The folder holds ``posterior.nc`` (the samples, netCDF through ArviZ), ``arrays.npz`` (the
     training data, the statistics, deterministic layers, ensemble members and the scaling), ``model.yaml``,
-    ``method.yaml`` and ``meta.json`` (shapes, seed, library versions). An existing ``path`` is
-    replaced only with ``overwrite=True``.
+    ``method.yaml``, ``meta.json`` (shapes, seed, library versions) and ``manifest.json`` (each
+    file's size and SHA-256, written last; every file is fsynced before the folder is renamed
+    into place). An existing ``path`` is replaced only with ``overwrite=True``, and only when it
+    is a posterior folder bnnppl saved, holding nothing else: any other folder or file is never
+    deleted (``FileExistsError``).
     """
     return saving.write(posterior, path, overwrite=overwrite)
 
@@ -255,5 +258,7 @@ def save(posterior: Posterior, path: str | Path, *, overwrite: bool = False) -> 
 def load(path: str | Path, *, bnn: BNN | None = None) -> Posterior:
     """Read a posterior written by ``save``. A posterior of your own flax module needs ``bnn``:
     the same ``BNN.from_module(...)`` it was fitted with (a spec cannot describe the module).
+    Each file is checked against the folder's manifest first: a truncated or altered file is a
+    ``ValueError`` naming it.
     """
     return Posterior(**saving.read_folder(Path(path), bnn))

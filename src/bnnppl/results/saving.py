@@ -2,13 +2,16 @@
 
 A folder holds ``posterior.nc`` (the samples, netCDF through ArviZ), ``arrays.npz`` (the training
 data, the method's statistics, deterministic layers, ensemble members and the scaling), ``model.yaml``,
-``method.yaml`` and ``meta.json`` (shapes, seed, library versions). ``write_folder`` fills a
-folder from a posterior's fields; ``read_folder`` returns the fields ``Posterior`` is built from,
-so this module needs no ``Posterior``.
+``method.yaml``, ``meta.json`` (shapes, seed, library versions) and, written last,
+``manifest.json``: each file's size and SHA-256. The manifest says the folder is bnnppl's own
+(``write`` replaces no other folder) and lets ``read_folder`` name a damaged file. ``write_folder``
+fills a folder from a posterior's fields; ``read_folder`` returns the fields ``Posterior`` is
+built from, so this module needs no ``Posterior``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -27,6 +30,7 @@ from bnnppl.spec.priors import Prior
 
 FORMAT = 1
 _FILES = ("meta.json", "model.yaml", "method.yaml", "posterior.nc", "arrays.npz")
+MANIFEST = "manifest.json"
 
 
 def _model_dict(bnn: BNN) -> dict[str, Any]:
@@ -64,6 +68,71 @@ def write_folder(posterior: Any, folder: Path) -> None:
     if posterior.scaling is not None:
         arrays |= {f"scaling/{k}": v for k, v in posterior.scaling.to_arrays().items()}
     np.savez(folder / "arrays.npz", **arrays)
+    files = {name: _fingerprint(folder / name) for name in _FILES}
+    (folder / MANIFEST).write_text(json.dumps({"format": FORMAT, "files": files}, indent=2))
+    for name in (*_FILES, MANIFEST):
+        _fsync(folder / name)
+
+
+def _fingerprint(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _owned(path: Path) -> None:
+    """Raise unless ``path`` is a posterior folder bnnppl saved, holding nothing else."""
+    where = f"path: {str(path)!r}"
+    if not path.is_dir():
+        raise FileExistsError(f"{where} is a file, not a saved posterior; bnnppl replaces only a "
+                              "posterior folder it saved. Choose another path.")  # fmt: skip
+    names = {p.name for p in path.iterdir()}
+    try:
+        owned = set(json.loads((path / MANIFEST).read_text())["files"]) | {MANIFEST}
+    except (OSError, ValueError, KeyError, TypeError):
+        owned = set(_FILES)  # saved before manifests: the five files and nothing more
+    foreign = sorted(names - owned)
+    if foreign or not set(_FILES) <= names:
+        held = f"it holds {', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}" if foreign else (
+            f"it lacks {', '.join(sorted(set(_FILES) - names))}")  # fmt: skip
+        raise FileExistsError(
+            f"{where} is not a posterior folder bnnppl saved ({held}); overwrite=True replaces only "
+            "such a folder. Choose another path."
+        )
+
+
+def _check_manifest(path: Path) -> None:
+    """Each file against ``manifest.json`` (folders saved before manifests are read unchecked)."""
+    if not (path / MANIFEST).is_file():
+        return
+    try:
+        files = json.loads((path / MANIFEST).read_text())["files"]
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(
+            f"path: {MANIFEST} in {str(path)!r} is damaged; re-save the posterior or restore it."
+        ) from None
+    for name in _FILES:
+        expected, got = files.get(name, {}), _fingerprint(path / name)
+        if got["bytes"] != expected.get("bytes"):
+            raise ValueError(
+                f"path: {name} in {str(path)!r} is damaged ({got['bytes']} bytes, "
+                f"{expected.get('bytes')} saved: truncated?); re-save the posterior or restore it."
+            )
+        if got["sha256"] != expected.get("sha256"):
+            raise ValueError(
+                f"path: {name} in {str(path)!r} is damaged (its checksum differs from the saved "
+                "one); re-save the posterior or restore it."
+            )
 
 
 def _versions() -> dict[str, str]:
@@ -78,11 +147,14 @@ def write(posterior: Any, path: str | Path, *, overwrite: bool = False) -> Path:
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"path: {str(path)!r} exists; choose a new folder or pass overwrite=True.")
+    if path.exists():
+        _owned(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     tmp.mkdir()
     try:
         write_folder(posterior, tmp)
+        _fsync(tmp)
         if path.exists():
             old = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.old")
             os.replace(path, old)
@@ -90,6 +162,7 @@ def write(posterior: Any, path: str | Path, *, overwrite: bool = False) -> Path:
             shutil.rmtree(old)
         else:
             os.replace(tmp, path)
+        _fsync(path.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -120,6 +193,7 @@ def read_folder(path: Path, bnn: BNN | None) -> dict[str, Any]:
         raise FileNotFoundError(
             f"path: {str(path)!r} is not a saved bnnppl posterior (missing {', '.join(missing)})."
         )
+    _check_manifest(path)
     meta = json.loads((path / "meta.json").read_text())
     if meta.get("format") != FORMAT:
         raise ValueError(f"path: format {meta.get('format')!r} is not one this bnnppl reads ({FORMAT}).")

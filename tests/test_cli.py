@@ -97,7 +97,7 @@ def test_the_command_in_a_fresh_process_exits_2_with_one_line():
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines()[-1] == (
-        "bnnppl example: error: argument --samples: must be >= 1, got 0"
-    )
+    assert done.stderr == (
+        "bnnppl example: error: argument --samples: must be >= 1, got 0 (see bnnppl example --help)\n"
+    )  # one line: no usage line before it
     assert "Traceback" not in done.stderr

@@ -77,7 +77,7 @@ def test_defaults_are_written_out_and_read_back():
         ({"seed": -1}, "seed: must be >= 0, got -1."),
         ({"seed": 1.5}, "seed: must be an integer, got 1.5."),
         ({"output": ""}, "output: must be a non-empty string, got ''."),
-        ({"name": "a/b"}, "name: must be a plain folder name, got 'a/b'."),
+        ({"name": "a/b"}, "name: must be a plain folder name (no '/' or '\\', not starting with '.'), got 'a/b'."),
         ({"model": {**TINY["model"], "prior": {"scale": -1}}}, "model.prior.scale: must be > 0, got -1."),
         ({"model": {**TINY["model"], "network": {"hiden": [3]}}}, "model.network.hiden: unknown key. Did you mean 'hidden'?"),
         ({"inference": {"method": "nust"}}, "inference.method: unknown inference method 'nust'. Did you mean 'nuts'?"),

@@ -87,13 +87,30 @@ def _is_bool(value: Any) -> bool:
     return isinstance(value, bool) or type(value).__name__ == "bool"  # numpy.bool too
 
 
-def check_count(field: str, value: Any, *, minimum: int = 1) -> int:
-    """An integer (NumPy's too; not ``bool``) that is at least ``minimum``, as ``int``."""
+def check_count(field: str, value: Any, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """An integer (NumPy's too; not ``bool``) from ``minimum`` to ``maximum``, as ``int``."""
     if _is_bool(value) or not isinstance(value, numbers.Integral):
         raise spec_error(field, f"must be an integer, got {value!r}.", TypeError)
     if int(value) < minimum:
         raise spec_error(field, f"must be >= {minimum}, got {value!r}.")
+    if maximum is not None and int(value) > maximum:
+        raise spec_error(field, f"must be <= {maximum}, got {value!r}.")
     return int(value)
+
+
+MAX_SEED = 2**32 - 1
+"""The largest seed: NumPy's and JAX's seeds both take 0 ... 2**32 - 1 without folding."""
+
+
+def check_seed(field: str, value: Any) -> int:
+    """A random seed: an integer from 0 to ``MAX_SEED`` (4294967295), as ``int``.
+
+    >>> check_seed("seed", 2**40)
+    Traceback (most recent call last):
+    ...
+    ValueError: seed: must be <= 4294967295, got 1099511627776.
+    """
+    return check_count(field, value, minimum=0, maximum=MAX_SEED)
 
 
 def check_keys(owner: str, data: Any, allowed: Iterable[str]) -> dict:

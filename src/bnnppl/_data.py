@@ -19,13 +19,30 @@ def _numeric(name: str, value: Any) -> np.ndarray:
     return arr
 
 
+def row_error(message: str, at: tuple[int, ...], entry: str) -> ValueError:
+    """A ``ValueError`` reading ``message`` that also carries where the first bad entry is, its
+    ``row`` and ``column`` (``None`` in a 1-D array), and ``entry``, the problem with that entry
+    alone: a caller that knows where the rows came from (a data file) names that place instead."""
+    err = ValueError(message)
+    err.row, err.column = at[0], (at[1] if len(at) > 1 else None)  # type: ignore[attr-defined]
+    err.entry = entry  # type: ignore[attr-defined]
+    return err
+
+
+def shown(value: Any) -> str:
+    """A number as a data file would show it: ``2`` for ``2.0``."""
+    return repr(int(value)) if isinstance(value, float) and value.is_integer() else repr(value)
+
+
 def _finite(name: str, arr: np.ndarray) -> None:
     bad = ~np.isfinite(arr)
     if bad.any():
-        row = int(np.argwhere(bad)[0][0])
-        raise ValueError(
-            f"{name}: contains {int(bad.sum())} NaN or infinite value(s) (first at row {row}); "
-            "remove or impute them before fitting."
+        at = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise row_error(
+            f"{name}: contains {int(bad.sum())} NaN or infinite value(s) (first at row {at[0]}); "
+            "remove or impute them before fitting.",
+            at,
+            f"not finite: {arr[at].item()!r}; remove or impute it before fitting.",
         )
 
 
@@ -35,10 +52,12 @@ def to_float32(name: str, arr: np.ndarray) -> np.ndarray:
         out = arr.astype(np.float32)
     bad = ~np.isfinite(out)
     if bad.any():
-        row = int(np.argwhere(bad)[0][0])
-        raise ValueError(
-            f"{name}: contains {int(bad.sum())} value(s) too large for float32 (first at row {row}); "
-            f"rescale {name} before fitting."
+        at = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise row_error(
+            f"{name}: contains {int(bad.sum())} value(s) too large for float32 (first at row {at[0]}); "
+            f"rescale {name} before fitting.",
+            at,
+            f"too large for float32: {arr[at].item()!r}; rescale the column before fitting.",
         )
     return out
 

@@ -33,8 +33,28 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    from bnnppl._checks import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_SEED}, got {value}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line, ``bnnppl run: error: ... (see bnnppl run --help)``,
+    exit code 2, like every other user mistake (argparse's own prints the usage first)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bnnppl", description="Bayesian neural networks on NumPyro.")
+    parser = _Parser(prog="bnnppl", description="Bayesian neural networks on NumPyro.")
     commands = parser.add_subparsers(dest="command", required=True)
     ex = commands.add_parser(
         "example",
@@ -45,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--chains", type=_positive_int, default=2, help="number of chains (default: 2)")
     ex.add_argument("--warmup", type=_positive_int, default=1000, help="warmup steps per chain")
     ex.add_argument("--samples", type=_positive_int, default=1000, help="draws kept per chain")
-    ex.add_argument("--seed", type=int, default=0, help="random seed for the data and the sampler")
+    ex.add_argument("--seed", type=_seed, default=0, help="random seed for the data and the sampler")
 
     run = commands.add_parser("run", help="fit a YAML config and write a new run folder")
     run.add_argument("config", help="the run config (YAML)")
@@ -72,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     pred.add_argument("--input", required=True, help="CSV with a header row and the model's input columns")
     pred.add_argument("--output", required=True, help="CSV to write (refuses to replace a file)")
     pred.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
-    pred.add_argument("--seed", type=int, default=0, help="random seed for the predictive draws")
+    pred.add_argument("--seed", type=_seed, default=0, help="random seed for the predictive draws")
     _bench_parser(commands)
     return parser
 
@@ -96,7 +116,7 @@ def _bench_parser(commands) -> None:
     )
     uci.add_argument("--config", help="YAML with model: and/or inference: sections replacing the defaults")
     uci.add_argument("--out", default="runs/uci", help="results folder (default: runs/uci)")
-    uci.add_argument("--seed", type=int, default=0, help="random seed of every fit (default: 0)")
+    uci.add_argument("--seed", type=_seed, default=0, help="random seed of every fit (default: 0)")
 
 
 def _load(args: argparse.Namespace):
@@ -265,6 +285,10 @@ def _chains_text(d) -> str:
 
 
 def _example(args: argparse.Namespace) -> int:
+    from bnnppl.runs.config import check_output
+
+    check_output(args.out, "--out")
+    _host_devices(args.chains)  # before JAX starts its backend: one CPU device per chain
     from bnnppl.runs.example import run_example
 
     result = run_example(
@@ -300,15 +324,12 @@ def _say(line: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
-    if args.command == "example":
-        # Before JAX starts its backend: one CPU device per chain, so chains run in parallel.
-        import numpyro
-
-        numpyro.set_host_device_count(max(args.chains, 1))
-        return _example(args)
     from bnnppl.runs.config import ConfigError
 
-    commands = {"run": _run, "validate": _validate, "report": _report, "predict": _predict, "bench": _bench}
+    commands = {
+        "run": _run, "validate": _validate, "report": _report, "predict": _predict, "bench": _bench,
+        "example": _example,
+    }  # fmt: skip
     command = commands[args.command]
     try:
         with warnings.catch_warnings():

@@ -6,12 +6,21 @@ from typing import Any
 
 import numpy as np
 
-from bnnppl._checks import _is_bool, check_count, check_number, spec_error
+from bnnppl._checks import _is_bool, check_count, check_number, check_seed, spec_error
+
+MAX_ROWS = 1_000_000
+"""The most rows a built-in data set makes (they are for teaching and tests; a typo of a few zeros
+would otherwise try to allocate terabytes)."""
+
+
+def _check_rows(field: str, n: Any, minimum: int = 1) -> int:
+    """A row count from ``minimum`` to ``MAX_ROWS``."""
+    return check_count(field, n, minimum=minimum, maximum=MAX_ROWS)
 
 
 def _rng(seed: Any) -> np.random.Generator:
     """A generator for ``seed``, an integer >= 0 (NumPy's too; not ``bool``)."""
-    return np.random.default_rng(check_count("seed", seed, minimum=0))
+    return np.random.default_rng(check_seed("seed", seed))
 
 
 def _check_nonnegative(field: str, value: Any) -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from bnnppl._checks import check_count, spec_error
-from bnnppl.datasets._args import _check_bool, _check_nonnegative, _rng, _shuffled
+from bnnppl.datasets._args import _check_bool, _check_nonnegative, _check_rows, _rng, _shuffled
 
 
 def two_moons(
@@ -22,7 +22,7 @@ def two_moons(
     >>> x.shape, int((y == 0).sum()), int((y == 1).sum())
     ((7, 2), 3, 4)
     """
-    n = check_count("n", n, minimum=2)
+    n = _check_rows("n", n, minimum=2)
     noise = _check_nonnegative("noise", noise)
     scaled = _check_bool("scaled", scaled)
     rng = _rng(seed)
@@ -58,7 +58,7 @@ def box_clusters(n: int = 80, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
     >>> bool(np.all(y == (np.sign(x[:, 0]) == np.sign(x[:, 1]))))
     True
     """
-    n = check_count("n", n, minimum=4)
+    n = _check_rows("n", n, minimum=4)
     if n % 4:
         raise spec_error("n", f"must be a multiple of 4 (four equal clusters), got {n!r}.")
     rng = _rng(seed)
@@ -83,8 +83,8 @@ def spiral(
     >>> x.shape, np.bincount(y).tolist()
     ((40, 2), [10, 10, 10, 10])
     """
-    n_per_class = check_count("n_per_class", n_per_class)
-    classes = check_count("classes", classes, minimum=2)
+    n_per_class = _check_rows("n_per_class", n_per_class)
+    classes = check_count("classes", classes, minimum=2, maximum=1000)
     noise = _check_nonnegative("noise", noise)
     rng = _rng(seed)
     r = np.linspace(0.0, 1.0, n_per_class)

@@ -7,8 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from bnnppl._checks import check_count
-from bnnppl.datasets._args import _as_float_array, _check_gap, _check_nonnegative, _check_range, _rng
+from bnnppl.datasets._args import (
+    _as_float_array,
+    _check_gap,
+    _check_nonnegative,
+    _check_range,
+    _check_rows,
+    _rng,
+)
 
 
 def sine_regression(n: int = 40, *, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -20,7 +26,7 @@ def sine_regression(n: int = 40, *, noise: float = 0.1, seed: int = 0) -> tuple[
     >>> bool(np.allclose(y, x[:, 0] * np.sin(5 * x[:, 0])))
     True
     """
-    n = check_count("n", n)
+    n = _check_rows("n", n)
     noise = _check_nonnegative("noise", noise)
     rng = _rng(seed)
     x = rng.uniform(-1.0, 1.0, size=(n, 1))
@@ -54,7 +60,7 @@ def langevin_curve(
     >>> bool(np.allclose(y, langevin_curve_function(x[:, 0]), atol=1e-5))
     True
     """
-    n = check_count("n", n)
+    n = _check_rows("n", n)
     noise = _check_nonnegative("noise", noise)
     low, high = _check_range(low, high)
     rng = _rng(seed)
@@ -106,7 +112,7 @@ def heteroscedastic(
     >>> x.shape, bool(np.all(np.abs(x) >= 1.0)), bool(np.all(np.abs(x) <= 3.0))
     ((100, 1), True, True)
     """
-    n = check_count("n", n)
+    n = _check_rows("n", n)
     low, high = _check_range(low, high)
     holes = _check_gap(gap, low, high)
     noise_base = _check_nonnegative("noise_base", noise_base)

@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from bnnppl._checks import allowed_list
+from bnnppl._checks import allowed_list, check_seed, spec_error
+from bnnppl._data import check_x
 from bnnppl.model.bnn import BNN
 from bnnppl.results.posterior import Posterior
 from bnnppl.results.scaling import Scaling, unscaled_warning
@@ -43,6 +44,7 @@ __all__ = [
     "SVI",
     "Langevin",
     "Method",
+    "check_method_data",
     "fit",
     "method_from_dict",
 ]
@@ -85,19 +87,12 @@ def fit(
         raise ValueError("y: fit needs the targets; got None.")
     if not isinstance(scale, bool):
         raise TypeError(f"scale: must be True or False, got {scale!r}.")
+    seed = check_seed("seed", seed)
+    check_method_data(method, check_x(x).shape[0])  # before check_data traces the model's shapes
     x, y = bnn.check_data(x, y)
     scaling = Scaling.from_data(x, y, bnn.likelihood) if scale else None
     if warning := unscaled_warning(x, y, bnn.likelihood, scale):
         warnings.warn(warning, UserWarning, stacklevel=2)
-    if isinstance(method, SVI) and method.subsample_size is not None and method.subsample_size > x.shape[0]:
-        raise ValueError(
-            f"SVI.subsample_size: is {method.subsample_size} but the data have {x.shape[0]} rows; "
-            "use at most that many."
-        )
-    if getattr(method, "init", None) == "ensemble":
-        from bnnppl.inference.ensemble import holdout_rows
-
-        holdout_rows(x.shape[0], method.init_holdout, type(method).__name__)
     progress = _interactive() if progress is None else progress
     start = time.perf_counter()
     xm, ym = (x, y) if scaling is None else (scaling.x(x), scaling.y(y))
@@ -117,6 +112,28 @@ def fit(
         seconds=time.perf_counter() - start,
         scaling=scaling,
     )
+
+
+def check_method_data(method: Method, n: int) -> None:
+    """The checks of ``method`` that depend on the number of training rows ``n``: minibatch
+    sizes (``SVI.subsample_size``, ``SGLD.batch_size``, ``SGHMC.batch_size``) of at most ``n``,
+    and an ensemble start's hold-out leaving rows on each side. ``fit`` and ``bnnppl validate``
+    run them before any tracing.
+
+    >>> check_method_data(SGLD(batch_size=64), 50)
+    Traceback (most recent call last):
+    ...
+    ValueError: SGLD.batch_size: is 64 but the data have 50 rows; use at most that many.
+    """
+    size = "subsample_size" if isinstance(method, SVI) else "batch_size"
+    value = getattr(method, size, None)
+    if value is not None and value > n:
+        field = f"{type(method).__name__}.{size}"
+        raise spec_error(field, f"is {value} but the data have {n} rows; use at most that many.")
+    if getattr(method, "init", None) == "ensemble":
+        from bnnppl.inference.ensemble import holdout_rows
+
+        holdout_rows(n, method.init_holdout, type(method).__name__)
 
 
 def _runner(method: Method):

@@ -27,6 +27,7 @@ from numpyro import handlers
 from numpyro.distributions import biject_to
 
 from bnnppl import _programs
+from bnnppl._checks import check_seed
 from bnnppl.model.bnn import BNN
 from bnnppl.model.sites import OBS
 
@@ -104,7 +105,7 @@ def density(
     from bnnppl.inference.svi import point_fit
 
     x, y = bnn.check_data(x, y)
-    key_fit, key_init = jax.random.split(jax.random.key(seed))
+    key_fit, key_init = jax.random.split(jax.random.key(check_seed("seed", seed)))
     fixed: dict = {}
     start = None
     if init == "map" or bnn.point_paths(x.shape[1]):

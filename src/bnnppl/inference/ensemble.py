@@ -34,6 +34,7 @@ import numpy as np
 import optax
 
 from bnnppl import _programs
+from bnnppl._checks import spec_error
 from bnnppl.inference.density import Density, density
 from bnnppl.inference.phases import chain_starts
 
@@ -53,9 +54,10 @@ def holdout_rows(n: int, holdout: float, owner: str) -> int:
     """
     held = round(holdout * n)
     if holdout and not 1 <= held < n:
-        raise ValueError(
-            f"{owner}.init_holdout: {holdout!r} of {n} rows holds out {held}; it must leave at least one "
-            "row on each side: use a larger fraction, or 0 for no hold-out."
+        raise spec_error(
+            f"{owner}.init_holdout",
+            f"{holdout!r} of {n} rows holds out {held}; it must leave at least one "
+            "row on each side: use a larger fraction, or 0 for no hold-out.",
         )
     return held
 

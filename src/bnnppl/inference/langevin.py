@@ -68,7 +68,7 @@ from bnnppl.inference.baoab import (  # noqa: F401  (re-exported)
 )
 from bnnppl.inference.density import Density
 from bnnppl.inference.phases import float_args, sample_phases
-from bnnppl.inference.sgmcmc import batch_size, fit_minibatch
+from bnnppl.inference.sgmcmc import fit_minibatch
 from bnnppl.model.bnn import BNN
 from bnnppl.spec.sampler_methods import SGHMC, SGLD, Langevin
 
@@ -132,12 +132,6 @@ def fit_langevin(
 ) -> tuple[dict, dict, dict, dict]:
     """``(samples, stats, fixed, members)`` from BAOAB (``Langevin``), SGLD or SGHMC; see the
     module docstring."""
-    if isinstance(method, SGLD | SGHMC) and batch_size(method, x.shape[0]) > x.shape[0]:
-        name = type(method).__name__
-        raise ValueError(
-            f"{name}.batch_size: is {method.batch_size} but the data have {x.shape[0]} rows; "
-            "use at most that many."
-        )
     d, starts, members, info = ensemble.prepare(bnn, x, y, method, seed)
     key = jax.random.fold_in(jax.random.key(seed), 1)
     run = _fit_baoab if isinstance(method, Langevin) else fit_minibatch

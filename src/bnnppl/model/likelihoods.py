@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro.distributions as dist
 
-from bnnppl._data import check_y, first_bad, to_float32
+from bnnppl._data import check_y, first_bad, row_error, shown, to_float32
 from bnnppl.model.priors import scale_distribution
 from bnnppl.spec.likelihoods import (
     Bernoulli,
@@ -61,25 +61,24 @@ def check_targets(spec: Likelihood, y: Any, n_points: int, name: str = "y") -> n
     """
     arr = check_y(y, n_points, name)
     if isinstance(spec, Bernoulli):
-        bad = first_bad(arr, (arr == 0) | (arr == 1))
-        if bad:
-            raise ValueError(f"{name}: Bernoulli labels must be 0 or 1, got {bad[0]!r} at row {bad[1]}.")
+        _support(name, arr, (arr == 0) | (arr == 1), "Bernoulli labels must be 0 or 1")
     elif isinstance(spec, Categorical):
         k = spec.classes
-        bad = first_bad(arr, _is_integer(arr) & (arr >= 0) & (arr <= k - 1))
-        if bad:
-            raise ValueError(
-                f"{name}: Categorical labels must be integers in 0..{k - 1} (classes={k}), "
-                f"got {bad[0]!r} at row {bad[1]}."
-            )
+        rule = f"Categorical labels must be integers in 0..{k - 1} (classes={k})"
+        _support(name, arr, _is_integer(arr) & (arr >= 0) & (arr <= k - 1), rule)
         return arr.astype(np.int32)
     elif isinstance(spec, Poisson):
-        bad = first_bad(arr, _is_integer(arr) & (arr >= 0))
-        if bad:
-            raise ValueError(
-                f"{name}: Poisson counts must be non-negative integers, got {bad[0]!r} at row {bad[1]}."
-            )
+        _support(name, arr, _is_integer(arr) & (arr >= 0), "Poisson counts must be non-negative integers")
     return to_float32(name, arr)
+
+
+def _support(name: str, arr: np.ndarray, ok: np.ndarray, rule: str) -> None:
+    """Raise ``"{name}: {rule}, got {value} at row {row}."`` for the first target that is not ``ok``
+    (the error carries the row: ``bnnppl._data.row_error``)."""
+    bad = first_bad(arr, ok)
+    if bad:
+        message = f"{name}: {rule}, got {bad[0]!r} at row {bad[1]}."
+        raise row_error(message, (bad[1],), f"{rule}, got {shown(bad[0])}.")
 
 
 def noise_distribution(spec: Likelihood) -> dist.Distribution | None:

@@ -28,7 +28,7 @@ from jax.scipy.special import logsumexp
 from numpyro import handlers
 
 from bnnppl import _programs
-from bnnppl._checks import check_count
+from bnnppl._checks import check_count, check_seed
 from bnnppl._data import check_x
 from bnnppl.model import likelihoods
 from bnnppl.model.bnn import BNN, with_latent
@@ -194,6 +194,7 @@ def network_draws(
     """
     x = check_x(x)
     k = check_count("latent_draws", latent_draws)
+    seed = check_seed("seed", seed)
     parts = [out for _, out in chunks(posterior, x, "f", chunk=chunk, latent_draws=k, seed=seed)]
     return np.concatenate(parts, axis=1)
 
@@ -209,6 +210,7 @@ def log_likelihood(
     """
     x = check_x(x)
     k = check_count("latent_draws", latent_draws)
+    seed = check_seed("seed", seed)
     y = likelihoods.check_targets(posterior.bnn.likelihood, y, x.shape[0])
     parts = chunks(posterior, x, "loglik", y=y, chunk=chunk, latent_draws=k, seed=seed)
     return np.concatenate([out for _, out in parts], axis=1)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from bnnppl._checks import check_count
+from bnnppl._checks import check_count, check_seed
 from bnnppl._data import check_x
 from bnnppl.results.draws import KEEP_LIMIT, ROWS_SECOND, Fitted, chunks, log_likelihood, network_draws
 from bnnppl.results.summaries import LEVELS, hdi, order_statistics
@@ -88,6 +88,7 @@ def predict(
     >>> pred.f.shape, bool(np.allclose(pred.std**2, pred.epistemic + pred.aleatoric))
     ((10, 3, 1), True)
     """
+    seed = check_seed("seed", seed)
     x = check_x(x)
     if chunk is not None:
         check_count("chunk", chunk)

@@ -35,6 +35,7 @@ YAML its line and column. Relative data file paths are read from the config file
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -42,7 +43,7 @@ from typing import Any, ClassVar
 
 import yaml
 
-from bnnppl._checks import check_count, check_keys, spec_error
+from bnnppl._checks import check_keys, check_seed, spec_error
 from bnnppl.runs.data import FILE_KINDS, ConfigError, Data, DataConfig, read_csv
 from bnnppl.spec.base import Spec, set_field
 from bnnppl.spec.likelihoods import Bernoulli, Categorical
@@ -56,11 +57,17 @@ __all__ = [
     "DataConfig",
     "RunConfig",
     "apply_overrides",
+    "check_output",
     "dump_config",
     "load_config",
     "read_csv",
     "read_yaml",
 ]
+
+
+MAX_NAME = 200
+"""The longest run name, in UTF-8 bytes: a run folder's name adds ``-YYYYmmdd-HHMMSS-N`` and its
+hidden work folder a few more characters, within the 255 bytes a file name may have."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,13 +90,26 @@ class RunConfig(Spec):
     }
 
     def __post_init__(self) -> None:
-        set_field(self, "seed", check_count("RunConfig.seed", self.seed, minimum=0))
+        set_field(self, "seed", check_seed("RunConfig.seed", self.seed))
         for key in ("output", "name"):
             value = getattr(self, key)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise spec_error(f"RunConfig.{key}", f"must be a non-empty string, got {value!r}.", TypeError)
-        if self.name is not None and ("/" in self.name or self.name.startswith(".")):
-            raise spec_error("RunConfig.name", f"must be a plain folder name, got {self.name!r}.")
+            if value is not None and any(ord(c) < 32 or c == "\x7f" for c in value):
+                raise spec_error(f"RunConfig.{key}", f"must not hold control characters, got {value!r}.")
+        if self.name is not None:
+            if any(c in self.name for c in "/\\") or self.name.startswith("."):
+                raise spec_error(
+                    "RunConfig.name",
+                    "must be a plain folder name (no '/' or '\\', not starting with '.'), "
+                    f"got {self.name!r}.",
+                )
+            if len(self.name.encode()) > MAX_NAME:
+                raise spec_error(
+                    "RunConfig.name",
+                    f"must be at most {MAX_NAME} bytes long (the run folder adds a time stamp), got "
+                    f"{self.name[:20]!r}... ({len(self.name.encode())} bytes).",
+                )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], path: str | None = None) -> RunConfig:
@@ -117,12 +137,15 @@ class RunConfig(Spec):
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """YAML that refuses duplicate keys (plain PyYAML keeps the last one silently)."""
+    """YAML that refuses duplicate keys (plain PyYAML keeps the last one silently); merge keys
+    (``<<: *defaults``) work as in YAML 1.1, the mapping's own keys overriding merged ones."""
 
 
 def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: set = set()
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # merged keys may be overridden; SafeLoader's flatten_mapping handles them
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             mark = key_node.start_mark
@@ -198,6 +221,32 @@ def apply_overrides(data: dict, overrides: Sequence[str]) -> dict:
             node = child
         node[parts[-1]] = value
     return out
+
+
+def check_output(output: Path | str, field: str = "output") -> Path:
+    """``output`` as a ``Path`` if run folders can go there: an existing folder, or a path with no
+    file in the way of making it; else ``ConfigError`` naming ``field``.
+
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> _ = f.write_text("mine")
+    >>> check_output(f / "runs")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    bnnppl.runs.data.ConfigError: output: '.../notes.txt/runs' lies inside '.../notes.txt', which is ...
+    """
+    path = Path(output)
+    for folder in (path, *path.parents):
+        if not os.path.lexists(folder):
+            continue
+        if not folder.is_dir():
+            where = "is a file" if folder == path else f"lies inside {str(folder)!r}, which is a file"
+            raise ConfigError(
+                f"{field}: {str(path)!r} {where}; name a folder for the run folders (made if missing)."
+            )
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ConfigError(f"{field}: cannot write in {str(folder)!r}; name a folder you can write in.")
+        break
+    return path
 
 
 def dump_config(config: RunConfig) -> str:

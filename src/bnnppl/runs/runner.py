@@ -51,7 +51,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from bnnppl._io import atomic_write, new_run_dir
-from bnnppl.inference import fit
+from bnnppl.inference import check_method_data, fit
 from bnnppl.model.bnn import BNN
 from bnnppl.results import metrics
 from bnnppl.results.diagnostics import Diagnostics, LossCheck, SMCCheck, loss_check, smc_check
@@ -59,7 +59,7 @@ from bnnppl.results.draws import log_likelihood
 from bnnppl.results.posterior import Posterior
 from bnnppl.results.prediction import Predictions, predict
 from bnnppl.results.summaries import LEVELS
-from bnnppl.runs.config import ConfigError, Data, RunConfig, dump_config, read_csv
+from bnnppl.runs.config import ConfigError, Data, RunConfig, check_output, dump_config, read_csv
 from bnnppl.runs.reader import (
     CONFIG,
     DATA,
@@ -109,7 +109,9 @@ class RunResult(NamedTuple):
 
 def prepare(config: RunConfig, base: Path | str = ".") -> tuple[BNN, Data]:
     """The model and the checked data of ``config``: every user mistake surfaces here, before any
-    fitting (``bnnppl validate`` stops after this)."""
+    fitting (``bnnppl validate`` stops after this), including the output folder and the method's
+    sizes that depend on the data (``inference.batch_size`` of at most the training rows)."""
+    check_output(config.output)
     try:
         data = config.data.load(base)
     except ConfigError:
@@ -119,9 +121,20 @@ def prepare(config: RunConfig, base: Path | str = ".") -> tuple[BNN, Data]:
     bnn = BNN(config.model)
     try:
         x, y = bnn.check_data(data.x, data.y)
-        x_test, y_test = (None, None) if data.x_test is None else bnn.check_data(data.x_test, data.y_test)
     except (ValueError, TypeError) as err:
-        raise ConfigError(f"data: {err}") from None
+        raise data.row_error(err) from None  # names the file and line of a bad row read from one
+    x_test, y_test = None, None
+    if data.x_test is not None:
+        try:
+            x_test, y_test = bnn.check_data(data.x_test, data.y_test)
+        except (ValueError, TypeError) as err:
+            raise data.row_error(err, test=True) from None
+    try:
+        check_method_data(config.inference, x.shape[0])
+    except (ValueError, TypeError) as err:
+        field = getattr(err, "field", "")  # "SGLD.batch_size": the config says inference.batch_size
+        where = f"inference.{field.partition('.')[2]}: {err.problem}" if field else str(err)  # type: ignore[attr-defined]
+        raise ConfigError(where) from None
     return bnn, data._replace(x=x, y=y, x_test=x_test, y_test=y_test)
 
 

@@ -250,7 +250,9 @@ def save(posterior: Posterior, path: str | Path, *, overwrite: bool = False) -> 
     file's size and SHA-256, written last; every file is fsynced before the folder is renamed
     into place). An existing ``path`` is replaced only with ``overwrite=True``, and only when it
     is a posterior folder bnnppl saved, holding nothing else: any other folder or file is never
-    deleted (``FileExistsError``).
+    deleted (``FileExistsError``). The old posterior survives until the new one is in place: a
+    save killed between its two renames is rolled back by the next ``load(path)`` or save there,
+    which restore the previous posterior from its hidden ``.old`` folder.
     """
     return saving.write(posterior, path, overwrite=overwrite)
 
@@ -259,6 +261,7 @@ def load(path: str | Path, *, bnn: BNN | None = None) -> Posterior:
     """Read a posterior written by ``save``. A posterior of your own flax module needs ``bnn``:
     the same ``BNN.from_module(...)`` it was fitted with (a spec cannot describe the module).
     Each file is checked against the folder's manifest first: a truncated or altered file is a
-    ``ValueError`` naming it.
+    ``ValueError`` naming it. A missing ``path`` whose save was killed midway gets its previous
+    posterior back first (see ``save``).
     """
     return Posterior(**saving.read_folder(Path(path), bnn))

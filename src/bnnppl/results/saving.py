@@ -7,6 +7,15 @@ data, the method's statistics, deterministic layers, ensemble members and the sc
 (``write`` replaces no other folder) and lets ``read_folder`` name a damaged file. ``write_folder``
 fills a folder from a posterior's fields; ``read_folder`` returns the fields ``Posterior`` is
 built from, so this module needs no ``Posterior``.
+
+``write`` fills a hidden ``.{name}.{pid}-{hex}.tmp`` folder beside ``path`` and renames it into
+place. Replacing a posterior takes two renames: the old folder to a hidden ``.{name}.{pid}-{hex}.old``,
+then the new one to ``path``. A process killed between the two leaves ``path`` missing and the
+previous posterior, complete, under the ``.old`` name: the next ``read_folder`` (``bnnppl.load``)
+or ``write`` of ``path`` renames it back first (rolling the interrupted save back, as if it had
+never started), and ``write`` removes the ``.tmp`` (and ``.trash``) folders of saves to ``path``
+whose process on this host has ended. An ``.old`` folder beside an existing ``path`` is left
+alone: it may be the only copy of a posterior.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Mapping
@@ -22,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from bnnppl._io import fsync, pid_alive, rename_noreplace
 from bnnppl.model.bnn import BNN
 from bnnppl.results.scaling import Scaling
 from bnnppl.spec.methods import method_from_dict
@@ -71,7 +82,7 @@ def write_folder(posterior: Any, folder: Path) -> None:
     files = {name: _fingerprint(folder / name) for name in _FILES}
     (folder / MANIFEST).write_text(json.dumps({"format": FORMAT, "files": files}, indent=2))
     for name in (*_FILES, MANIFEST):
-        _fsync(folder / name)
+        fsync(folder / name)
 
 
 def _fingerprint(path: Path) -> dict[str, Any]:
@@ -82,12 +93,12 @@ def _fingerprint(path: Path) -> dict[str, Any]:
     return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _damaged(folder: Path, name: str, detail: str = "") -> ValueError:
+    """The one-line error for a damaged file; ``file`` and ``problem`` let a caller reword it."""
+    problem = f"is damaged{detail}"
+    err = ValueError(f"path: {name} in {str(folder)!r} {problem}; re-save the posterior or restore it.")
+    err.file, err.problem = folder / name, problem  # type: ignore[attr-defined]
+    return err
 
 
 def _owned(path: Path) -> None:
@@ -117,22 +128,14 @@ def _check_manifest(path: Path) -> None:
         return
     try:
         files = json.loads((path / MANIFEST).read_text())["files"]
-    except (ValueError, KeyError, TypeError):
-        raise ValueError(
-            f"path: {MANIFEST} in {str(path)!r} is damaged; re-save the posterior or restore it."
-        ) from None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise _damaged(path, MANIFEST) from None
     for name in _FILES:
         expected, got = files.get(name, {}), _fingerprint(path / name)
         if got["bytes"] != expected.get("bytes"):
-            raise ValueError(
-                f"path: {name} in {str(path)!r} is damaged ({got['bytes']} bytes, "
-                f"{expected.get('bytes')} saved: truncated?); re-save the posterior or restore it."
-            )
+            raise _damaged(path, name, f" ({got['bytes']} bytes, {expected.get('bytes')} saved: truncated?)")
         if got["sha256"] != expected.get("sha256"):
-            raise ValueError(
-                f"path: {name} in {str(path)!r} is damaged (its checksum differs from the saved "
-                "one); re-save the posterior or restore it."
-            )
+            raise _damaged(path, name, " (its checksum differs from the saved one)")
 
 
 def _versions() -> dict[str, str]:
@@ -143,30 +146,70 @@ def _versions() -> dict[str, str]:
 
 def write(posterior: Any, path: str | Path, *, overwrite: bool = False) -> Path:
     """Write ``posterior`` to the folder ``path``, whole or not at all (filled under a hidden
-    name, then renamed into place); returns the folder."""
+    name, fsynced, then renamed into place); returns the folder. A save to ``path`` that was killed
+    is first rolled back and its leftovers removed (see the module docstring)."""
     path = Path(path)
+    recover(path)
+    _remove_stale(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"path: {str(path)!r} exists; choose a new folder or pass overwrite=True.")
     if path.exists():
         _owned(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    tag = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    tmp, old = path.with_name(f".{path.name}.{tag}.tmp"), path.with_name(f".{path.name}.{tag}.old")
     tmp.mkdir()
     try:
         write_folder(posterior, tmp)
-        _fsync(tmp)
+        fsync(tmp)
         if path.exists():
-            old = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.old")
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, path)
-        _fsync(path.parent)
+            os.rename(path, old)
+        rename_noreplace(tmp, path)
     except BaseException:
+        if os.path.lexists(old) and not os.path.lexists(path):
+            os.rename(old, path)  # interrupted between the renames: the previous posterior stays
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if os.path.lexists(old):
+        # garbage now; renamed first, so a kill while removing it leaves a .trash folder, not an .old one
+        trash = path.with_name(f".{path.name}.{tag}.trash")
+        os.rename(old, trash)
+        shutil.rmtree(trash)
+    fsync(path.parent)
     return path
+
+
+def _leftovers(path: Path, kind: str) -> list[Path]:
+    """The hidden ``.{name}.{pid}-{hex}.{kind}`` folders beside ``path`` of processes that ended."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)-[0-9a-f]{{12}}\.{kind}")
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return []
+    found = [(path.parent / n, m) for n in names if (m := pattern.fullmatch(n))]
+    return sorted(p for p, m in found if p.is_dir() and not p.is_symlink() and not pid_alive(int(m[1])))
+
+
+def recover(path: Path) -> Path | None:
+    """Roll back a save to ``path`` killed between its two renames: when ``path`` is missing and
+    one ``.old`` folder of an ended process waits beside it, rename it back; returns that folder."""
+    if os.path.lexists(path):
+        return None
+    old = _leftovers(path, "old")
+    if len(old) != 1:
+        return None
+    try:
+        rename_noreplace(old[0], path)
+    except OSError:
+        return None  # restored by another process meanwhile
+    fsync(path.parent)
+    return old[0]
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove the unfinished (``.tmp``) and retired (``.trash``) folders of killed saves to ``path``."""
+    for folder in (*_leftovers(path, "tmp"), *_leftovers(path, "trash")):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _check_bnn_fits(bnn: BNN, samples: Mapping[str, np.ndarray], n_features: int) -> None:
@@ -184,28 +227,41 @@ def _check_bnn_fits(bnn: BNN, samples: Mapping[str, np.ndarray], n_features: int
 
 def read_folder(path: Path, bnn: BNN | None) -> dict[str, Any]:
     """The fields of the posterior saved in ``path`` (``Posterior(**fields)``); ``bnn``: the model
-    to attach, or ``None`` to rebuild it from the saved spec."""
+    to attach, or ``None`` to rebuild it from the saved spec. A missing ``path`` whose save was
+    killed between its renames gets its previous posterior back first (``recover``). A missing or
+    damaged file is a ``FileNotFoundError`` or ``ValueError`` naming it (attributes ``file``, the
+    file's path, and ``problem``, e.g. ``"is missing"``)."""
     import xarray as xr
-    import yaml
 
+    recover(path)
     missing = [name for name in _FILES if not (path / name).is_file()]
     if missing:
-        raise FileNotFoundError(
+        err = FileNotFoundError(
             f"path: {str(path)!r} is not a saved bnnppl posterior (missing {', '.join(missing)})."
         )
+        err.file, err.problem = (path / missing[0], "is missing") if len(missing) == 1 else (  # type: ignore[attr-defined]
+            path, f"is not a saved bnnppl posterior (missing {', '.join(missing)})")  # fmt: skip
+        raise err
     _check_manifest(path)
-    meta = json.loads((path / "meta.json").read_text())
+    meta = _parse(path, "meta.json", lambda p: dict(json.loads(p.read_text())))
     if meta.get("format") != FORMAT:
         raise ValueError(f"path: format {meta.get('format')!r} is not one this bnnppl reads ({FORMAT}).")
-    bnn = _saved_bnn(yaml.safe_load((path / "model.yaml").read_text())) if bnn is None else bnn
-    with xr.open_datatree(path / "posterior.nc", engine="h5netcdf") as tree:
-        samples = {k: v.values.copy() for k, v in tree["posterior"].to_dataset().data_vars.items()}
-    with np.load(path / "arrays.npz") as arrays:
-        data = {k: arrays[k] for k in arrays.files}
+    model = _parse(path, "model.yaml", _read_yaml)
+    bnn = _saved_bnn(model) if bnn is None else bnn
+
+    def read_samples(p: Path) -> dict[str, np.ndarray]:
+        with xr.open_datatree(p, engine="h5netcdf") as tree:
+            return {k: v.values.copy() for k, v in tree["posterior"].to_dataset().data_vars.items()}
+
+    def read_arrays(p: Path) -> dict[str, np.ndarray]:
+        with p.open("rb") as file, np.load(file) as arrays:  # closed on any error
+            return {k: arrays[k] for k in arrays.files}
+
+    samples, data = _parse(path, "posterior.nc", read_samples), _parse(path, "arrays.npz", read_arrays)
     _check_bnn_fits(bnn, samples, int(meta["n_features"]))
     return {
         "bnn": bnn,
-        "method": method_from_dict(yaml.safe_load((path / "method.yaml").read_text()), "method"),
+        "method": method_from_dict(_parse(path, "method.yaml", _read_yaml), "method"),
         "samples": samples,
         "stats": _group(data, "stats"),
         "x": data["x"],
@@ -216,6 +272,22 @@ def read_folder(path: Path, bnn: BNN | None) -> dict[str, Any]:
         "seed": int(meta["seed"]),
         "seconds": float(meta["seconds"]),
     }
+
+
+def _parse(folder: Path, name: str, read: Any) -> Any:
+    """``read(folder / name)``; a file that cannot be parsed (saved before manifests, or damaged
+    the same way twice) is a ``ValueError`` naming it."""
+    try:
+        return read(folder / name)
+    except Exception as err:  # noqa: BLE001 - netCDF, NPZ, JSON and YAML readers raise many kinds
+        text = " ".join(str(err).split()) or type(err).__name__
+        raise _damaged(folder, name, f" (cannot be read: {text})") from None
+
+
+def _read_yaml(path: Path) -> Any:
+    import yaml
+
+    return yaml.safe_load(path.read_text())
 
 
 def _group(data: Mapping[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ from bnnppl.results.posterior import Posterior
 from bnnppl.results.prediction import predict
 from bnnppl.runs.config import RunConfig, dump_config
 from bnnppl.runs.html import save_html
-from bnnppl.runs.reader import METRICS, REPORT, load_data, open_run, read_check, read_config
+from bnnppl.runs.reader import REPORT, load_data, open_run, read_check, read_config, read_metrics
 
 TRUTH = {
     "sine": lambda x: x * np.sin(5.0 * x),
@@ -71,10 +70,10 @@ def write_report(
         config, posterior, data = open_run(run_dir)
     else:
         config, data = read_config(run_dir), load_data(run_dir)
-    metrics = json.loads((run_dir / METRICS).read_text())
+    metrics, check = read_metrics(run_dir), read_check(run_dir)  # a damaged file: one line, nothing written
     name = name or run_dir.name
     sections: list[Any] = [_PROBLEM_STYLE, _header(config, posterior, name)]
-    sections += [_diagnostics_table(read_check(run_dir)), _metrics_table(metrics)]
+    sections += [_diagnostics_table(check), _metrics_table(metrics)]
     sections += _plots(config, posterior, data)
     sections += ["<h2>Config</h2>", f"<pre>{html.escape(dump_config(config))}</pre>"]
     if png:

@@ -9,8 +9,11 @@ A run folder holds:
 - ``metrics.json``: metrics on the test and training rows; ``diagnostics.json``; ``summary.csv``;
 - ``report.html``: the offline report (``bnnppl report RUN`` rebuilds it).
 
-The folder is filled under a hidden temporary name and renamed into place at the end, so an
-interrupted run leaves no run folder that looks finished, and an existing folder is never reused.
+The folder is filled under a hidden temporary name (``.{name}.{hex}.partial``, marked as this
+process's), fsynced and renamed at the end to the first free ``{name}-YYYYmmdd-HHMMSS`` (``-2``,
+``-3``, ...), so an interrupted or killed run leaves no visible folder, and an existing folder is
+never reused or replaced. The next run into the same output folder removes the hidden folders of
+runs killed on this host; any other file or folder there is never touched.
 
 >>> import tempfile, pathlib
 >>> from bnnppl.runs.config import RunConfig
@@ -41,16 +44,14 @@ x0,mean,std,q0.025,q0.25,q0.5,q0.75,q0.975
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
-import uuid
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from bnnppl._io import atomic_write, new_run_dir
+from bnnppl._io import atomic_write, free_run_name, publish_run_dir, run_stamp, start_run_dir
 from bnnppl.inference import check_method_data, fit
 from bnnppl.model.bnn import BNN
 from bnnppl.results import metrics
@@ -156,10 +157,9 @@ def run(
         scores["test"] = score(posterior, pred, data.x_test, data.y_test)
     diagnostics = check(posterior)
 
-    final = new_run_dir(Path(config.output), config.name or "run")
-    tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.partial")
+    root, name, stamp = Path(config.output), config.name or "run", run_stamp()
+    tmp = start_run_dir(root, name)  # hidden; first removes what killed runs left here
     try:
-        tmp.mkdir()
         (tmp / CONFIG).write_text(dump_config(config))
         posterior.save(tmp / POSTERIOR)
         _save_data(tmp / DATA, data)
@@ -170,11 +170,10 @@ def run(
         if report:
             from bnnppl.runs.report import write_report
 
-            write_report(tmp, posterior=posterior, name=final.name)
-        os.replace(tmp, final)  # replaces the empty folder reserved by new_run_dir
+            write_report(tmp, posterior=posterior, name=free_run_name(root, name, stamp))
+        final = publish_run_dir(tmp, root, name, stamp)  # fsynced, then renamed to a free name
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        final.rmdir()
         raise
     return RunResult(final, seconds, scores, diagnostics)
 

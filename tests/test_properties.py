@@ -19,6 +19,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+import bnnppl as bp
 import bnnppl.spec as specs
 from bnnppl.cli import main
 from tiny_run import TINY
@@ -112,8 +113,14 @@ CELLS = st.one_of(
     bom=st.booleans(),
     x_columns=st.one_of(st.none(), st.lists(st.sampled_from(["a", "b", "t", "z"]), max_size=3)),
     y_column=st.one_of(st.none(), st.sampled_from(["a", "t", "z"])),
+    aligned=st.lists(st.integers(-5, 5), min_size=4, max_size=4),
 )
-def test_any_csv_is_read_or_refused_in_one_line(header, rows, delimiter, bom, x_columns, y_column, capsys):
+def test_any_csv_is_read_or_refused_in_one_line(
+    header, rows, delimiter, bom, x_columns, y_column, aligned, capsys
+):
+    if aligned[0] > 0:  # rows as wide as the header, numbers but for a few generated ones
+        header = list(dict.fromkeys(header))
+        rows = [[str(v + i) for v in aligned[: len(header)]] for i in range(3)] + rows[:1]
     text = ("\ufeff" if bom else "") + "\n".join(delimiter.join(r) for r in [header, *rows]) + "\n"
     data = yaml.safe_load(yaml.safe_dump(BASE))
     data["data"] = {"train": "train.csv", "test_fraction": 0}
@@ -160,3 +167,39 @@ def test_any_spec_argument_is_accepted_or_one_line_from_bnnppl(target, value):
 def test_missing_arguments_are_one_line(argv, capsys):
     code, err = _outcome(argv, capsys)
     assert code == 2 and err.count("\n") == 1 and err.startswith(f"bnnppl {' '.join(argv)}: error: ")
+
+
+ARRAYS = st.one_of(
+    VALUES,
+    st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 3)), max_size=4),
+    st.lists(st.lists(st.floats(-1e40, 1e40), min_size=0, max_size=3), max_size=4),
+)
+BNNS = [
+    bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(2,)), likelihood=likelihood))
+    for likelihood in (bp.Gaussian(), bp.Bernoulli(), bp.Categorical(classes=3), bp.Poisson())
+]
+
+
+PAIRS = st.integers(1, 5).flatmap(  # rows of x and y that agree in number: their values decide
+    lambda n: st.tuples(
+        st.lists(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=2, max_size=2),
+                 min_size=n, max_size=n),
+        st.lists(st.one_of(st.integers(-1, 3), st.floats(-2, 4)), min_size=n, max_size=n),
+    )
+)  # fmt: skip
+
+
+@SETTINGS
+@given(bnn=st.sampled_from(BNNS), data=st.one_of(st.tuples(ARRAYS, st.one_of(st.none(), ARRAYS)), PAIRS))
+def test_any_data_given_to_fit_or_predict_is_accepted_or_one_line_from_bnnppl(bnn, data):
+    """``BNN.check_data``, the gate of ``fit``, ``predict`` and ``log_likelihood`` before tracing."""
+    x, y = data
+    try:
+        bnn.check_data(x, y)
+        event("accepted")
+    except (ValueError, TypeError) as err:
+        event("refused")
+        text = str(err)
+        assert "\n" not in text and re.match(r"[xy]: ", text), text
+        frame = traceback.extract_tb(err.__traceback__)[-1]
+        assert "/bnnppl/" in frame.filename, f"raised outside bnnppl: {frame.filename}: {text}"

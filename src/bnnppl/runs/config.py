@@ -25,7 +25,7 @@ From a file (``load_config``), with command-line style overrides, and back to YA
 >>> _ = path.write_text("data:\\n  name: [sine\\n")
 >>> load_config(path)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
-bnnppl.runs.data.ConfigError: ...demo.yaml:3:1: malformed YAML: expected ',' or ']', but got '<stream end>'.
+bnnppl.runs.errors.ConfigError: ...demo.yaml:3:1: malformed YAML: expected ',' or ']', but got '<stream end>'.
 
 Everything is checked when the config is built: unknown keys get the valid keys and a "did you
 mean", bad values the full field path (``model.prior.scale: must be > 0, got -1.``), malformed
@@ -200,7 +200,7 @@ def apply_overrides(data: dict, overrides: Sequence[str]) -> dict:
     {'inference': {'method': 'svi', 'steps': 500}}
     >>> apply_overrides({"seed": 1}, ["seed.x=2"])
     Traceback (most recent call last):
-    bnnppl.runs.data.ConfigError: --set 'seed.x=2': seed is not a mapping (it is 1).
+    bnnppl.runs.errors.ConfigError: --set 'seed.x=2': seed is not a mapping (it is 1).
     """
     out = yaml.safe_load(yaml.safe_dump(data))  # a deep copy of plain data
     for item in overrides:
@@ -232,7 +232,7 @@ def check_output(output: Path | str, field: str = "output") -> Path:
     >>> _ = f.write_text("mine")
     >>> check_output(f / "runs")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    bnnppl.runs.data.ConfigError: output: '.../notes.txt/runs' lies inside '.../notes.txt', which is ...
+    bnnppl.runs.errors.ConfigError: output: '.../notes.txt/runs' lies inside '.../notes.txt', which is ...
     """
     path = Path(output)
     for folder in (path, *path.parents):

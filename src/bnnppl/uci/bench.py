@@ -121,7 +121,7 @@ def parse_splits(text: str | None, n_splits: int, name: str) -> list[int]:
     >>> parse_splits("19-20", 20, "yacht")
     Traceback (most recent call last):
     ...
-    bnnppl.runs.data.ConfigError: --splits '19-20': yacht has splits 0-19, not 20.
+    bnnppl.runs.errors.ConfigError: --splits '19-20': yacht has splits 0-19, not 20.
     """
     if text is None:
         return list(range(n_splits))

@@ -148,10 +148,10 @@ def test_diagnostics_json_keeps_per_chain_numbers_and_modes():
 
 
 def test_cli_prints_modes_and_per_chain_mixing(capsys):
-    from bnnppl.cli import _print_diagnostics
+    from bnnppl.runs.console import print_diagnostics
 
     d = mixed(function_max_rhat=1.4, chain_function_max_rhat=(1.004, 1.002, 1.003))
-    _print_diagnostics(d._replace(chain_function_min_ess_bulk=(730.0, 800.0, 900.0), modes=((0, 2), (1,))))
+    print_diagnostics(d._replace(chain_function_min_ess_bulk=(730.0, 800.0, 900.0), modes=((0, 2), (1,))))
     assert capsys.readouterr().out.splitlines()[2:4] == [
         "  chains: 3 in 2 modes (0, 2 | 1); per chain, split r-hat of f up to 1.004, bulk ESS of f down to 730",
         "  divergences: 0",

@@ -138,11 +138,11 @@ def test_report_paints_weights_as_fine_when_f_mixes():
 
 
 def test_cli_prints_tails_tree_depth_and_bfmi(capsys):
-    from bnnppl.cli import _print_diagnostics
+    from bnnppl.runs.console import print_diagnostics
 
     d = Diagnostics(1.0, 1000.0, 0, 1.0, 900.0, min_ess_tail=700.0, function_min_ess_tail=650.0,
                     depth_limit_share=0.25, max_tree_depth=8, min_bfmi=0.93)  # fmt: skip
-    _print_diagnostics(d)
+    print_diagnostics(d)
     assert capsys.readouterr().out.splitlines()[:5] == [
         "  parameters: max r-hat 1.000, min bulk ESS 1000, tail ESS 700",
         "  function f: max r-hat 1.000, min bulk ESS 900, tail ESS 650",
@@ -187,9 +187,9 @@ def test_loo_counts_high_pareto_k_and_warns():
 
 
 def test_cli_says_when_a_fit_is_no_better_than_a_constant(capsys):
-    from bnnppl.cli import _print_metrics
+    from bnnppl.runs.console import print_metrics
 
-    _print_metrics({"test": {"log_likelihood": -1.5, "constant_log_likelihood": -1.25},
+    print_metrics({"test": {"log_likelihood": -1.5, "constant_log_likelihood": -1.25},
                     "train": {"log_likelihood": 0.25, "constant_log_likelihood": -1.25}})  # fmt: skip
     assert capsys.readouterr().out.splitlines() == [
         "  test: log_likelihood -1.5, constant_log_likelihood -1.25",

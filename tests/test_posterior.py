@@ -34,15 +34,45 @@ def svi(data):
 
 def test_to_arviz_groups_and_shapes(nuts):
     dt = nuts.to_arviz()
-    assert sorted(dt.children) == ["log_likelihood", "observed_data", "posterior", "sample_stats"]
+    assert sorted(dt.children) == [
+        "constant_data", "log_likelihood", "observed_data", "posterior", "posterior_predictive", "sample_stats",
+    ]  # fmt: skip
     post = dt.posterior
     assert post["net.Dense_0.kernel"].shape == (2, 100, 1, 5)
+    assert post["net.Dense_0.kernel"].dims == ("chain", "draw", "input", "hidden_0")
+    assert post["net.Dense_0.bias"].dims == ("chain", "draw", "hidden_0")
+    assert post["net.Dense_1.kernel"].dims == ("chain", "draw", "hidden_0", "output")
+    assert dt.posterior_predictive["obs"].dims == ("chain", "draw", "point")
+    assert dt.posterior_predictive["obs"].shape == (2, 100, 30)
+    np.testing.assert_array_equal(dt.constant_data["x"], nuts.x)
+    assert dt.constant_data["x"].dims == ("point", "input")
     assert post["f"].dims == ("chain", "draw", "point", "output") and post["f"].shape == (2, 100, 30, 1)
     assert dt.log_likelihood["obs"].shape == (2, 100, 30)
     assert sorted(dt.sample_stats.data_vars) == [
         "acceptance_rate", "diverging", "energy", "n_steps", "step_size", "tree_depth",
     ]  # fmt: skip
     np.testing.assert_array_equal(dt.observed_data["obs"], nuts.y)
+
+
+def test_posterior_predictive_draws_the_likelihood_around_f(nuts):
+    """Each predictive draw is f + sigma * noise in y's units: standardised residuals are N(0, 1)."""
+    dt = nuts.to_arviz(seed=3)
+    f = dt.posterior["f"].values[..., 0]
+    sigma = nuts.scaling.y_scale * dt.posterior["sigma"].values[..., None]
+    z = (dt.posterior_predictive["obs"].values - f) / sigma  # 6000 values
+    assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05  # about 4 and 5 standard errors
+    again = nuts.to_arviz(seed=3).posterior_predictive["obs"].values
+    np.testing.assert_array_equal(again, dt.posterior_predictive["obs"].values)  # the seed decides
+
+
+def test_arviz_functions_read_the_tree_as_it_is(nuts):
+    import arviz as az
+
+    dt = nuts.to_arviz()
+    pit = az.loo_pit(dt)
+    assert pit["obs"].shape == (30,) and ((pit["obs"] >= 0) & (pit["obs"] <= 1)).all()
+    for plot in (az.plot_ppc_dist, az.plot_forest, az.plot_trace_dist):
+        assert plot(dt, backend="none") is not None
 
 
 def test_log_likelihood_group_is_the_gaussian_density(nuts):

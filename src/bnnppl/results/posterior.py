@@ -7,6 +7,7 @@ ArviZ, diagnostics and prediction read it; nothing is kept on the model.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -156,9 +157,22 @@ class Posterior:
         """Samples with chains and draws merged: ``(chain * draw, *site_shape)``."""
         return {k: v.reshape(-1, *v.shape[2:]) for k, v in self.samples.items()}
 
-    def to_arviz(self, *, function: bool = True, log_likelihood: bool = True) -> xr.DataTree:
-        """An ArviZ ``DataTree``: ``posterior`` (with ``f`` at the training inputs unless
-        ``function=False``), ``sample_stats`` (MCMC), ``log_likelihood`` and ``observed_data``.
+    def to_arviz(
+        self,
+        *,
+        function: bool = True,
+        log_likelihood: bool = True,
+        predictive: bool = True,
+        seed: int = 0,
+    ) -> xr.DataTree:
+        """An ArviZ ``DataTree`` at the training inputs: ``posterior`` (with ``f`` unless
+        ``function=False``), ``posterior_predictive`` (a draw of ``obs`` per posterior draw, from
+        ``seed``, unless ``predictive=False``), ``log_likelihood`` (unless ``log_likelihood=False``),
+        ``sample_stats`` (MCMC), ``observed_data`` (``obs``, the targets) and ``constant_data``
+        (``x``). Dimensions are named: ``point`` (a training row), ``input`` (a column of ``x``),
+        ``output`` (of the network), and for an MLP's weights ``hidden_0``, ``hidden_1``, ...; all
+        in your units, as ``predict`` speaks. ``az.loo_pit``, ``az.plot_ppc_dist``,
+        ``az.plot_forest`` and ``az.plot_trace_dist`` read it as it is.
         """
         import arviz as az
 
@@ -167,22 +181,31 @@ class Posterior:
         if function:
             f = network_draws(self, self.x)
             post[F] = f.reshape(chains, draws, *f.shape[1:])
-        groups: dict[str, Any] = {"posterior": post, "observed_data": {OBS: self.y}}
+        groups: dict[str, Any] = {
+            "posterior": post,
+            "observed_data": {OBS: self.y},
+            "constant_data": {"x": self.x},
+        }
+        if predictive:
+            from bnnppl.results.prediction import predict
+
+            y = predict(self, self.x, seed=seed, keep_samples=True).y
+            groups["posterior_predictive"] = {OBS: y.reshape(chains, draws, -1)}
         stats = {STAT_NAMES[k]: v for k, v in self.stats.items() if k in STAT_NAMES}
         if stats:
             groups["sample_stats"] = stats
         if log_likelihood:
             ll = loglik(self, self.x, self.y)
             groups["log_likelihood"] = {OBS: ll.reshape(chains, draws, -1)}
-        dims = {OBS: ["point"], F: ["point", "output"]}
-        return az.from_dict(groups, dims=dims)
+        dims = {OBS: ["point"], F: ["point", "output"], "x": ["point", "input"]}
+        return az.from_dict(groups, dims=dims | _weight_dims(self.samples))
 
     def summary(self) -> pd.DataFrame:
         """ArviZ's summary of the parameters: mean, sd, interval, ess_bulk, ess_tail, r_hat."""
         import arviz as az
 
         with np.errstate(divide="ignore", invalid="ignore"):  # a stuck chain: r-hat inf, as it should
-            return az.summary(self.to_arviz(function=False, log_likelihood=False))
+            return az.summary(self.to_arviz(function=False, log_likelihood=False, predictive=False))
 
     def diagnostics(self) -> Diagnostics:
         """Worst r-hat / ESS of parameters and of ``f`` at the training inputs, divergences, for
@@ -191,7 +214,7 @@ class Posterior:
         depth = self.method.max_tree_depth if isinstance(self.method, NUTS) else 0
         sampler = self.method._tag[1] if self.method._tag else ""
         return summarize(
-            self.to_arviz(log_likelihood=self.loo_in_diagnostics),
+            self.to_arviz(log_likelihood=self.loo_in_diagnostics, predictive=False),
             function_site=F,
             sampler=sampler,
             max_tree_depth=depth,
@@ -216,7 +239,7 @@ class Posterior:
                 f"method: PSIS-LOO needs an MCMC posterior (NUTS, HMC, Langevin, SGLD or SGHMC), "
                 f"got {type(self.method).__name__}."
             )
-        return az.loo(self.to_arviz(function=False))
+        return az.loo(self.to_arviz(function=False, predictive=False))
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write this posterior to the folder ``path`` (see ``bnnppl.results.posterior.save``)."""
@@ -238,7 +261,9 @@ def compare(posteriors: Mapping[str, Posterior]) -> pd.DataFrame:
             raise ValueError(
                 f"posteriors[{name!r}]: must be an MCMC Posterior (NUTS, HMC, Langevin, SGLD or SGHMC)."
             )
-    return az.compare({name: post.to_arviz(function=False) for name, post in posteriors.items()})
+    return az.compare(
+        {name: post.to_arviz(function=False, predictive=False) for name, post in posteriors.items()}
+    )
 
 
 def save(posterior: Posterior, path: str | Path, *, overwrite: bool = False) -> Path:
@@ -265,3 +290,26 @@ def load(path: str | Path, *, bnn: BNN | None = None) -> Posterior:
     posterior back first (see ``save``).
     """
     return Posterior(**saving.read_folder(Path(path), bnn))
+
+
+_WEIGHT = re.compile(r"net\.Dense_(\d+)\.(kernel|bias)")
+
+
+def _weight_dims(samples: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Dimension names of an MLP's weights: ``net.Dense_i.kernel`` is (``input`` or ``hidden_{i-1}``,
+    ``hidden_i`` or ``output`` for the last layer), its bias the second of them; other sites keep
+    ArviZ's default names.
+
+    >>> _weight_dims({"net.Dense_0.kernel": 0, "net.Dense_0.bias": 0, "net.Dense_1.kernel": 0, "sigma": 0})
+    {'net.Dense_0.kernel': ['input', 'hidden_0'], 'net.Dense_0.bias': ['hidden_0'], \
+'net.Dense_1.kernel': ['hidden_0', 'output']}
+    """
+    weights = {name: m for name in samples if (m := _WEIGHT.fullmatch(name))}
+    layers = sorted({int(m[1]) for m in weights.values()})
+    if layers != list(range(len(layers))):
+        return {}
+    units = ["input"] + [f"hidden_{i}" for i in layers[:-1]] + ["output"]
+    return {
+        name: [units[int(m[1])], units[int(m[1]) + 1]] if m[2] == "kernel" else [units[int(m[1]) + 1]]
+        for name, m in weights.items()
+    }

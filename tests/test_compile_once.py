@@ -16,7 +16,7 @@ from compile_events import COMPILE, EVENTS, LOWER, TRACE
 SPEC = bp.ModelSpec(network=bp.MLP(hidden=(4,)), likelihood=bp.Gaussian())
 METHODS = [
     bp.NUTS(chains=2, warmup=20, samples=10, init="map", init_steps=50),
-    bp.NUTS(chains=4, warmup=20, samples=10),  # two chains per device, vmapped
+    bp.NUTS(chains=4, warmup=20, samples=10),  # two chains per device, one after the other (lax.map)
     bp.HMC(step_size=0.05, num_steps=4, chains=2, warmup=20, samples=10),
     bp.SVI(steps=50, draws=10),
     bp.SVI(steps=50, draws=10, guide="low_rank", rank=2),

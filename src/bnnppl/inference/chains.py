@@ -2,9 +2,10 @@
 from inside the program. Used by NUTS/HMC (``mcmc``) and MCLMC (``mclmc``).
 
 ``spread(one, chains, n_shared)`` turns ``one(key, start, *shared) -> out`` (one chain) into a
-jitted ``(keys, starts, *shared) -> out`` over every chain: ``vmap``-ed and ``shard_map``-ped over
-``min(chains, devices)`` devices; ``pad`` brings the per-chain arguments to a multiple of the
-devices (the padded chains are dropped afterwards). ``relay`` is the progress callback a program
+jitted ``(keys, starts, *shared) -> out`` over every chain: ``vmap``-ed (or, for NUTS, run one
+after another with ``lax.map``) and ``shard_map``-ped over ``min(chains, devices)`` devices;
+``pad`` brings the per-chain arguments to a multiple of the devices (the padded chains are
+dropped afterwards). ``relay`` is the progress callback a program
 compiles in; each fit points it at its own ``Bar``.
 """
 
@@ -29,9 +30,14 @@ def devices(chains: int) -> int:
     return min(chains, jax.local_device_count())
 
 
-def spread(one: Callable, chains: int, n_shared: int) -> Callable:
+def spread(one: Callable, chains: int, n_shared: int, *, vectorize: bool = True) -> Callable:
     """``(keys, starts, *shared) -> out`` over every chain, jitted; ``keys`` and ``starts`` (a tree,
     or ``None``) have one row per chain (padded), the ``n_shared`` other arguments are shared.
+
+    With more chains than devices, a device runs its chains as a ``vmap`` (``vectorize``: for
+    samplers whose steps cost the same in every chain, MCLMC, HMC) or one after another
+    (``lax.map``: for NUTS, whose trees differ in length from chain to chain and would move in
+    lockstep to the longest under ``vmap``; each chain then takes the path it takes alone).
 
     >>> def one(key, start, scale):  # one chain: three draws around its start
     ...     return start + scale * jax.random.normal(key, (3,))
@@ -51,8 +57,13 @@ def spread(one: Callable, chains: int, n_shared: int) -> Callable:
             starts = jax.tree.map(lambda v: v[0], starts)
             return jax.tree.map(lambda v: v[None], one(keys[0], starts, *shared))
 
-    else:  # NumPyro's NUTS under vmap takes other (equally valid) paths than one chain alone
+    elif vectorize:  # NumPyro's NUTS under vmap takes other (equally valid) paths than one chain alone
         run = jax.vmap(one, in_axes=(0, 0, *[None] * n_shared))
+    else:
+
+        def run(keys, starts, *shared):
+            return jax.lax.map(lambda chain: one(chain[0], chain[1], *shared), (keys, starts))
+
     by_chain, shared = PartitionSpec("chain"), PartitionSpec()
     program = jax.shard_map(
         run,

@@ -4,9 +4,10 @@ The program (one per model, method config and data shapes, kept in ``bnnppl._pro
 NumPyro's ``NUTS`` or ``HMC`` kernel inside itself, initialises it, runs ``warmup`` adaptation
 steps and then ``samples`` steps, keeping every ``thinning``-th state. The data, the deterministic
 layers' values, the start and the keys are its arguments, never constants, so a second fit with
-new data of the same shape or a new seed runs the same compiled code. Chains are ``vmap``-ed and
-spread over the devices JAX has (``shard_map``); chain ``c`` always uses key ``c`` of
-``jax.random.split(key, chains)``, whatever the devices, as NumPyro's ``MCMC`` does.
+new data of the same shape or a new seed runs the same compiled code. Chains are spread over the
+devices JAX has (``shard_map``); a device with several runs its NUTS chains one after another
+(``lax.map``) and its HMC chains as a ``vmap`` (``chains.spread``). Chain ``c`` always uses key
+``c`` of ``jax.random.split(key, chains)``, whatever the devices, as NumPyro's ``MCMC`` does.
 """
 
 from __future__ import annotations
@@ -107,7 +108,8 @@ def _chain(bnn: BNN, method: NUTS | HMC, progress: Callable | None) -> Callable:
 def _program(bnn: BNN, method: NUTS | HMC, progress: Callable | None) -> Callable:
     """``(keys, init_values, x, y, subs) -> (samples, stats)`` over every chain, compiled once;
     ``keys`` and ``init_values`` (or ``None``) have one row per chain."""
-    return chains.spread(_chain(bnn, method, progress), method.chains, 3)
+    vectorize = not isinstance(method, NUTS)  # NUTS: each chain its own tree lengths (chains.spread)
+    return chains.spread(_chain(bnn, method, progress), method.chains, 3, vectorize=vectorize)
 
 
 def _starts(bnn: BNN, x: np.ndarray, y: np.ndarray, method: NUTS | HMC, seed: int) -> tuple:

@@ -207,3 +207,26 @@ def test_yaml_merge_keys_are_read_and_duplicates_still_refused(tmp_path):
     twice.write_text("seed: 1\nseed: 2\n")
     with pytest.raises(ConfigError, match=re.escape(f"{twice}:2:1: malformed YAML: duplicate key 'seed'.")):
         load_config(twice)
+
+
+def test_save_load_and_predict_arguments_are_checked_by_bnnppl(xy, tmp_path):
+    x, y = xy
+    bnn = bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(2,)), likelihood=bp.Gaussian(noise=0.1)))
+    posterior = bp.fit(bnn, x, y, bp.SVI(steps=5, draws=4))
+    (tmp_path / "notes.txt").write_text("mine")
+    cases = [
+        (lambda: bp.load(123), TypeError, "path: must be a folder path (str or os.PathLike), got 123."),
+        (lambda: posterior.save(None), TypeError, "path: must be a folder path (str or os.PathLike), got None."),
+        (lambda: posterior.save(tmp_path / "p", overwrite="yes"), TypeError,
+         "overwrite: must be True or False, got 'yes'."),
+        (lambda: bp.load(tmp_path / "nothing"), FileNotFoundError,
+         f"path: {str(tmp_path / 'nothing')!r} does not exist."),
+        (lambda: bp.load(tmp_path / "notes.txt"), FileNotFoundError,
+         f"path: {str(tmp_path / 'notes.txt')!r} is a file, not a saved posterior folder."),
+        (lambda: bp.predict(posterior, x, keep_samples="yes"), TypeError,
+         "keep_samples: must be True, False or None, got 'yes'."),
+    ]  # fmt: skip
+    for call, kind, message in cases:
+        with pytest.raises(kind, match=f"^{re.escape(message)}$"):
+            call()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # nothing written

@@ -289,7 +289,7 @@ def load(path: str | Path, *, bnn: BNN | None = None) -> Posterior:
     ``ValueError`` naming it. A missing ``path`` whose save was killed midway gets its previous
     posterior back first (see ``save``).
     """
-    return Posterior(**saving.read_folder(Path(path), bnn))
+    return Posterior(**saving.read_folder(path, bnn))
 
 
 _WEIGHT = re.compile(r"net\.Dense_(\d+)\.(kernel|bias)")

@@ -89,6 +89,8 @@ def predict(
     ((10, 3, 1), True)
     """
     seed = check_seed("seed", seed)
+    if keep_samples is not None and not isinstance(keep_samples, bool):
+        raise TypeError(f"keep_samples: must be True, False or None, got {keep_samples!r}.")
     x = check_x(x)
     if chunk is not None:
         check_count("chunk", chunk)

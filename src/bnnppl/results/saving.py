@@ -148,7 +148,9 @@ def write(posterior: Any, path: str | Path, *, overwrite: bool = False) -> Path:
     """Write ``posterior`` to the folder ``path``, whole or not at all (filled under a hidden
     name, fsynced, then renamed into place); returns the folder. A save to ``path`` that was killed
     is first rolled back and its leftovers removed (see the module docstring)."""
-    path = Path(path)
+    path = folder_path(path)
+    if not isinstance(overwrite, bool):
+        raise TypeError(f"overwrite: must be True or False, got {overwrite!r}.")
     recover(path)
     _remove_stale(path)
     if path.exists() and not overwrite:
@@ -225,7 +227,20 @@ def _check_bnn_fits(bnn: BNN, samples: Mapping[str, np.ndarray], n_features: int
                 )
 
 
-def read_folder(path: Path, bnn: BNN | None) -> dict[str, Any]:
+def folder_path(path: Any) -> Path:
+    """``path`` (a ``str`` or ``os.PathLike``) as a ``Path``; anything else is a ``TypeError``.
+
+    >>> folder_path(3)
+    Traceback (most recent call last):
+    ...
+    TypeError: path: must be a folder path (str or os.PathLike), got 3.
+    """
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise TypeError(f"path: must be a folder path (str or os.PathLike), got {path!r}.")
+    return Path(path)
+
+
+def read_folder(path: str | Path, bnn: BNN | None) -> dict[str, Any]:
     """The fields of the posterior saved in ``path`` (``Posterior(**fields)``); ``bnn``: the model
     to attach, or ``None`` to rebuild it from the saved spec. A missing ``path`` whose save was
     killed between its renames gets its previous posterior back first (``recover``). A missing or
@@ -233,7 +248,13 @@ def read_folder(path: Path, bnn: BNN | None) -> dict[str, Any]:
     file's path, and ``problem``, e.g. ``"is missing"``)."""
     import xarray as xr
 
+    path = folder_path(path)
     recover(path)
+    if not path.is_dir():
+        problem = "is a file, not a saved posterior folder" if path.exists() else "does not exist"
+        err = FileNotFoundError(f"path: {str(path)!r} {problem}.")
+        err.file, err.problem = path, problem  # type: ignore[attr-defined]
+        raise err
     missing = [name for name in _FILES if not (path / name).is_file()]
     if missing:
         err = FileNotFoundError(

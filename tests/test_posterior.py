@@ -35,7 +35,8 @@ def svi(data):
 def test_to_arviz_groups_and_shapes(nuts):
     dt = nuts.to_arviz()
     assert sorted(dt.children) == [
-        "constant_data", "log_likelihood", "observed_data", "posterior", "posterior_predictive", "sample_stats",
+        "constant_data", "log_likelihood", "observed_data", "posterior", "posterior_predictive", "prior",
+        "prior_predictive", "sample_stats",
     ]  # fmt: skip
     post = dt.posterior
     assert post["net.Dense_0.kernel"].shape == (2, 100, 1, 5)
@@ -65,6 +66,21 @@ def test_posterior_predictive_draws_the_likelihood_around_f(nuts):
     np.testing.assert_array_equal(again, dt.posterior_predictive["obs"].values)  # the seed decides
 
 
+def test_prior_groups_are_forward_draws_of_the_model(nuts):
+    """As many prior draws as posterior draws, in one chain: the weights' Normal(0, 1) in the
+    model's units (1000 values per kernel: mean within 0.1, sd within 0.1 of 1), ``f`` and ``obs``
+    in y's units."""
+    dt = nuts.to_arviz(seed=1)
+    kernel = dt.prior["net.Dense_1.kernel"]
+    assert kernel.dims == ("chain", "draw", "hidden_0", "output") and kernel.shape == (1, 200, 5, 1)
+    values = np.concatenate([dt.prior["net.Dense_0.kernel"].values.ravel(), kernel.values.ravel()])
+    assert abs(values.mean()) < 0.1 and abs(values.std() - 1) < 0.1
+    assert dt.prior_predictive["obs"].shape == (1, 200, 30) and dt.prior["f"].shape == (1, 200, 30, 1)
+    f, loc, scale = dt.prior["f"].values[..., 0], nuts.scaling.y_loc, nuts.scaling.y_scale
+    assert abs(np.median(f) - loc) < 0.5 * scale  # centred on y's mean, in y's units
+    assert "prior" not in nuts.to_arviz(prior=False).children
+
+
 def test_arviz_functions_read_the_tree_as_it_is(nuts):
     import arviz as az
 
@@ -73,6 +89,7 @@ def test_arviz_functions_read_the_tree_as_it_is(nuts):
     assert pit["obs"].shape == (30,) and ((pit["obs"] >= 0) & (pit["obs"] <= 1)).all()
     for plot in (az.plot_ppc_dist, az.plot_forest, az.plot_trace_dist):
         assert plot(dt, backend="none") is not None
+    assert az.plot_ppc_dist(dt, group="prior_predictive", backend="none") is not None
 
 
 def test_log_likelihood_group_is_the_gaussian_density(nuts):

@@ -163,13 +163,16 @@ class Posterior:
         function: bool = True,
         log_likelihood: bool = True,
         predictive: bool = True,
+        prior: bool = True,
         seed: int = 0,
     ) -> xr.DataTree:
         """An ArviZ ``DataTree`` at the training inputs: ``posterior`` (with ``f`` unless
         ``function=False``), ``posterior_predictive`` (a draw of ``obs`` per posterior draw, from
         ``seed``, unless ``predictive=False``), ``log_likelihood`` (unless ``log_likelihood=False``),
-        ``sample_stats`` (MCMC), ``observed_data`` (``obs``, the targets) and ``constant_data``
-        (``x``). Dimensions are named: ``point`` (a training row), ``input`` (a column of ``x``),
+        ``sample_stats`` (MCMC), ``observed_data`` (``obs``, the targets), ``constant_data``
+        (``x``) and, unless ``prior=False``, ``prior`` and ``prior_predictive``: as many forward
+        draws from the model's prior (weights, noise, ``f`` and ``obs``) as there are posterior
+        draws, in one chain. Dimensions are named: ``point`` (a training row), ``input`` (a column of ``x``),
         ``output`` (of the network), and for an MLP's weights ``hidden_0``, ``hidden_1``, ...; all
         in your units, as ``predict`` speaks. ``az.loo_pit``, ``az.plot_ppc_dist``,
         ``az.plot_forest`` and ``az.plot_trace_dist`` read it as it is.
@@ -191,6 +194,8 @@ class Posterior:
 
             y = predict(self, self.x, seed=seed, keep_samples=True).y
             groups["posterior_predictive"] = {OBS: y.reshape(chains, draws, -1)}
+        if prior:
+            groups["prior"], groups["prior_predictive"] = self._prior_draws(seed)
         stats = {STAT_NAMES[k]: v for k, v in self.stats.items() if k in STAT_NAMES}
         if stats:
             groups["sample_stats"] = stats
@@ -200,12 +205,34 @@ class Posterior:
         dims = {OBS: ["point"], F: ["point", "output"], "x": ["point", "input"]}
         return az.from_dict(groups, dims=dims | _weight_dims(self.samples))
 
+    def _prior_draws(self, seed: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """``(prior, prior_predictive)`` for ``to_arviz``: forward draws of the model at the
+        training inputs, the deterministic layers held at their fitted values; ``f`` and ``obs``
+        in the data's units, the weights and noise in the model's, as the posterior's samples."""
+        import jax
+        from numpyro import handlers
+        from numpyro.infer import Predictive
+
+        x = self.x if self.scaling is None else self.scaling.x(self.x)
+        subs = self.bnn.fixed_substitutions(self.fixed, x.shape[1])
+        model = handlers.substitute(self.bnn.model, data=subs)
+        key = jax.random.fold_in(jax.random.key(seed), 1)  # not the posterior predictive's stream
+        draws = Predictive(model, num_samples=self.num_samples)(key, x)
+        out = {k: np.asarray(v)[None] for k, v in draws.items()}
+        loc, scale = (0.0, 1.0) if self.scaling is None else (self.scaling.y_loc, self.scaling.y_scale)
+        out[F] = loc + scale * out[F]
+        if self.scaling is not None and self.scaling.scales_y:
+            out[OBS] = loc + scale * out[OBS]
+        return {k: v for k, v in out.items() if k != OBS}, {OBS: out[OBS]}
+
     def summary(self) -> pd.DataFrame:
         """ArviZ's summary of the parameters: mean, sd, interval, ess_bulk, ess_tail, r_hat."""
         import arviz as az
 
         with np.errstate(divide="ignore", invalid="ignore"):  # a stuck chain: r-hat inf, as it should
-            return az.summary(self.to_arviz(function=False, log_likelihood=False, predictive=False))
+            return az.summary(
+                self.to_arviz(function=False, log_likelihood=False, predictive=False, prior=False)
+            )
 
     def diagnostics(self) -> Diagnostics:
         """Worst r-hat / ESS of parameters and of ``f`` at the training inputs, divergences, for
@@ -214,7 +241,7 @@ class Posterior:
         depth = self.method.max_tree_depth if isinstance(self.method, NUTS) else 0
         sampler = self.method._tag[1] if self.method._tag else ""
         return summarize(
-            self.to_arviz(log_likelihood=self.loo_in_diagnostics, predictive=False),
+            self.to_arviz(log_likelihood=self.loo_in_diagnostics, predictive=False, prior=False),
             function_site=F,
             sampler=sampler,
             max_tree_depth=depth,
@@ -239,7 +266,7 @@ class Posterior:
                 f"method: PSIS-LOO needs an MCMC posterior (NUTS, HMC, Langevin, SGLD or SGHMC), "
                 f"got {type(self.method).__name__}."
             )
-        return az.loo(self.to_arviz(function=False, predictive=False))
+        return az.loo(self.to_arviz(function=False, predictive=False, prior=False))
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write this posterior to the folder ``path`` (see ``bnnppl.results.posterior.save``)."""
@@ -262,7 +289,10 @@ def compare(posteriors: Mapping[str, Posterior]) -> pd.DataFrame:
                 f"posteriors[{name!r}]: must be an MCMC Posterior (NUTS, HMC, Langevin, SGLD or SGHMC)."
             )
     return az.compare(
-        {name: post.to_arviz(function=False, predictive=False) for name, post in posteriors.items()}
+        {
+            name: post.to_arviz(function=False, predictive=False, prior=False)
+            for name, post in posteriors.items()
+        }
     )
 
 

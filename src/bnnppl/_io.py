@@ -66,8 +66,9 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     process leaves its hidden ``.{name}.{pid}-{hex}.tmp``, which the next write of ``path`` removes.
     """
     path = Path(path)
-    _remove_stale_tmp(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:12]}.tmp")
+    for stale in stale_siblings(path, "tmp", folders=False):
+        stale.unlink(missing_ok=True)
+    tmp = own_sibling(path, "tmp")
     try:
         write(tmp)
         fsync(tmp)
@@ -79,13 +80,23 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
-def _remove_stale_tmp(path: Path) -> None:
-    """Remove the temporary files of ``atomic_write(path, ...)`` left by processes that ended."""
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)-[0-9a-f]{{12}}\.tmp")
+def own_sibling(path: Path, kind: str) -> Path:
+    """A new hidden ``.{name}.{pid}-{hex}.{kind}`` beside ``path``, named for this process: the
+    temporary file of ``atomic_write``, the folders of a posterior save (``.tmp``, ``.old``)."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:12]}.{kind}")
+
+
+def stale_siblings(path: Path, kind: str, *, folders: bool) -> list[Path]:
+    """The ``own_sibling(path, kind)`` names beside ``path`` left by processes that have ended:
+    folders (``folders=True``) or plain files, never a link; sorted."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)-[0-9a-f]{{12}}\.{re.escape(kind)}")
+    found = []
     for sibling in _hidden(path.parent):
         match = pattern.fullmatch(sibling.name)
-        if match and sibling.is_file() and not sibling.is_symlink() and not pid_alive(int(match[1])):
-            sibling.unlink(missing_ok=True)
+        kind_ok = sibling.is_dir() if folders else sibling.is_file()
+        if match and kind_ok and not sibling.is_symlink() and not pid_alive(int(match[1])):
+            found.append(sibling)
+    return sorted(found)
 
 
 def _hidden(folder: Path) -> Iterator[Path]:

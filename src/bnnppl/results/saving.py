@@ -23,16 +23,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bnnppl._io import fsync, pid_alive, rename_noreplace
+from bnnppl._io import fsync, own_sibling, rename_noreplace, stale_siblings
 from bnnppl.model.bnn import BNN
 from bnnppl.results.scaling import Scaling
 from bnnppl.spec.methods import method_from_dict
@@ -158,8 +156,8 @@ def write(posterior: Any, path: str | Path, *, overwrite: bool = False) -> Path:
     if path.exists():
         _owned(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tag = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-    tmp, old = path.with_name(f".{path.name}.{tag}.tmp"), path.with_name(f".{path.name}.{tag}.old")
+    tmp = own_sibling(path, "tmp")
+    old = tmp.with_suffix(".old")
     tmp.mkdir()
     try:
         write_folder(posterior, tmp)
@@ -174,22 +172,11 @@ def write(posterior: Any, path: str | Path, *, overwrite: bool = False) -> Path:
         raise
     if os.path.lexists(old):
         # garbage now; renamed first, so a kill while removing it leaves a .trash folder, not an .old one
-        trash = path.with_name(f".{path.name}.{tag}.trash")
+        trash = tmp.with_suffix(".trash")
         os.rename(old, trash)
         shutil.rmtree(trash)
     fsync(path.parent)
     return path
-
-
-def _leftovers(path: Path, kind: str) -> list[Path]:
-    """The hidden ``.{name}.{pid}-{hex}.{kind}`` folders beside ``path`` of processes that ended."""
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)-[0-9a-f]{{12}}\.{kind}")
-    try:
-        names = os.listdir(path.parent)
-    except OSError:
-        return []
-    found = [(path.parent / n, m) for n in names if (m := pattern.fullmatch(n))]
-    return sorted(p for p, m in found if p.is_dir() and not p.is_symlink() and not pid_alive(int(m[1])))
 
 
 def recover(path: Path) -> Path | None:
@@ -197,7 +184,7 @@ def recover(path: Path) -> Path | None:
     one ``.old`` folder of an ended process waits beside it, rename it back; returns that folder."""
     if os.path.lexists(path):
         return None
-    old = _leftovers(path, "old")
+    old = stale_siblings(path, "old", folders=True)
     if len(old) != 1:
         return None
     try:
@@ -210,7 +197,7 @@ def recover(path: Path) -> Path | None:
 
 def _remove_stale(path: Path) -> None:
     """Remove the unfinished (``.tmp``) and retired (``.trash``) folders of killed saves to ``path``."""
-    for folder in (*_leftovers(path, "tmp"), *_leftovers(path, "trash")):
+    for folder in (*stale_siblings(path, "tmp", folders=True), *stale_siblings(path, "trash", folders=True)):
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -81,6 +81,20 @@ def test_prior_groups_are_forward_draws_of_the_model(nuts):
     assert "prior" not in nuts.to_arviz(prior=False).children
 
 
+def test_prior_of_a_heteroscedastic_model_speaks_the_data_units():
+    """Targets around 500 with sd 100 (scaled): each prior-predictive draw is f's mean output plus
+    exp(f's log-scale output) times N(0, 1), once both outputs are in y's units (4000 values:
+    the standardised residuals' mean within 0.1 and sd within 0.1 of 1)."""
+    x = np.linspace(-1, 1, 40, dtype=np.float32)[:, None]
+    y = (500 + 100 * np.sin(3 * x[:, 0])).astype(np.float32)
+    spec = bp.ModelSpec(network=bp.MLP(hidden=(4,)), likelihood=bp.HeteroscedasticGaussian())
+    post = bp.fit(bp.BNN(spec), x, y, bp.SVI(steps=50, draws=100), seed=0)
+    dt = post.to_arviz(function=False, log_likelihood=False, predictive=False, seed=2)
+    f = dt.prior["f"].values
+    z = (dt.prior_predictive["obs"].values - f[..., 0]) / np.exp(f[..., 1])
+    assert abs(z.mean()) < 0.1 and abs(z.std() - 1) < 0.1
+
+
 def test_arviz_functions_read_the_tree_as_it_is(nuts):
     import arviz as az
 

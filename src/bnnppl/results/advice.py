@@ -261,5 +261,3 @@ def _pooled(rhat: float, ess: float) -> list[str]:
 def _floats(values) -> tuple[float, ...]:
     """Numbers as floats, ``None`` (NaN as ``diagnostics.json`` writes it) as NaN."""
     return tuple(float("nan") if v is None else float(v) for v in values)
-
-

@@ -66,6 +66,7 @@ __all__ = [
     "up",
 ]
 
+
 def _worst(ds: xr.Dataset) -> tuple[float, float]:
     """Largest r-hat and smallest bulk ESS over every variable of ``ds`` (NaN when there is none),
     ArviZ's rank-normalised split statistics (``bnnppl.results.modes.rhat_ess``, vectorised);

@@ -7,7 +7,6 @@ ArviZ, diagnostics and prediction read it; nothing is kept on the model.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,12 +15,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bnnppl.model.bnn import BNN
-from bnnppl.model.sites import OBS, F
+from bnnppl.model.sites import F
 from bnnppl.results import saving
 from bnnppl.results.diagnostics import Diagnostics, summarize
-from bnnppl.results.draws import log_likelihood as loglik
-from bnnppl.results.draws import network_draws
 from bnnppl.results.scaling import Scaling
+from bnnppl.results.tree import to_datatree
 from bnnppl.spec.methods import MCMC_METHODS, NUTS
 
 if TYPE_CHECKING:
@@ -35,17 +33,6 @@ LOO_MAX_VALUES = 20_000_000
 log-likelihood values); beyond it ``loo()`` still does, on request."""
 PER_CHAIN_STATS = ("ensemble_holdout_loglik", "ensemble_best_step")
 """Statistics with one value per chain (shape ``(chain,)``): ``select_chains`` selects them too."""
-
-# NumPyro's names for MCMC statistics -> ArviZ's sample_stats names
-STAT_NAMES = {
-    "diverging": "diverging",
-    "accept_prob": "acceptance_rate",
-    "adapt_state.step_size": "step_size",
-    "num_steps": "n_steps",
-    "tree_depth": "tree_depth",
-    "energy": "energy",
-    "log_density": "lp",
-}
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,53 +164,14 @@ class Posterior:
         in your units, as ``predict`` speaks. ``az.loo_pit``, ``az.plot_ppc_dist``,
         ``az.plot_forest`` and ``az.plot_trace_dist`` read it as it is.
         """
-        import arviz as az
-
-        chains, draws = self.num_chains, self.num_draws
-        post: dict[str, Any] = dict(self.samples)
-        if function:
-            f = network_draws(self, self.x)
-            post[F] = f.reshape(chains, draws, *f.shape[1:])
-        groups: dict[str, Any] = {
-            "posterior": post,
-            "observed_data": {OBS: self.y},
-            "constant_data": {"x": self.x},
-        }
-        if predictive:
-            from bnnppl.results.prediction import predict
-
-            y = predict(self, self.x, seed=seed, keep_samples=True).y
-            groups["posterior_predictive"] = {OBS: y.reshape(chains, draws, -1)}
-        if prior:
-            groups["prior"], groups["prior_predictive"] = self._prior_draws(seed)
-        stats = {STAT_NAMES[k]: v for k, v in self.stats.items() if k in STAT_NAMES}
-        if stats:
-            groups["sample_stats"] = stats
-        if log_likelihood:
-            ll = loglik(self, self.x, self.y)
-            groups["log_likelihood"] = {OBS: ll.reshape(chains, draws, -1)}
-        dims = {OBS: ["point"], F: ["point", "output"], "x": ["point", "input"]}
-        return az.from_dict(groups, dims=dims | _weight_dims(self.samples))
-
-    def _prior_draws(self, seed: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """``(prior, prior_predictive)`` for ``to_arviz``: forward draws of the model at the
-        training inputs, the deterministic layers held at their fitted values; ``f`` and ``obs``
-        in the data's units, the weights and noise in the model's, as the posterior's samples."""
-        import jax
-        from numpyro import handlers
-        from numpyro.infer import Predictive
-
-        x = self.x if self.scaling is None else self.scaling.x(self.x)
-        subs = self.bnn.fixed_substitutions(self.fixed, x.shape[1])
-        model = handlers.substitute(self.bnn.model, data=subs)
-        key = jax.random.fold_in(jax.random.key(seed), 1)  # not the posterior predictive's stream
-        draws = Predictive(model, num_samples=self.num_samples)(key, x)
-        out = {k: np.asarray(v)[None] for k, v in draws.items()}
-        loc, scale = (0.0, 1.0) if self.scaling is None else (self.scaling.y_loc, self.scaling.y_scale)
-        out[F] = loc + scale * out[F]
-        if self.scaling is not None and self.scaling.scales_y:
-            out[OBS] = loc + scale * out[OBS]
-        return {k: v for k, v in out.items() if k != OBS}, {OBS: out[OBS]}
+        return to_datatree(
+            self,
+            function=function,
+            log_likelihood=log_likelihood,
+            predictive=predictive,
+            prior=prior,
+            seed=seed,
+        )
 
     def summary(self) -> pd.DataFrame:
         """ArviZ's summary of the parameters: mean, sd, interval, ess_bulk, ess_tail, r_hat."""
@@ -320,26 +268,3 @@ def load(path: str | Path, *, bnn: BNN | None = None) -> Posterior:
     posterior back first (see ``save``).
     """
     return Posterior(**saving.read_folder(path, bnn))
-
-
-_WEIGHT = re.compile(r"net\.Dense_(\d+)\.(kernel|bias)")
-
-
-def _weight_dims(samples: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Dimension names of an MLP's weights: ``net.Dense_i.kernel`` is (``input`` or ``hidden_{i-1}``,
-    ``hidden_i`` or ``output`` for the last layer), its bias the second of them; other sites keep
-    ArviZ's default names.
-
-    >>> _weight_dims({"net.Dense_0.kernel": 0, "net.Dense_0.bias": 0, "net.Dense_1.kernel": 0, "sigma": 0})
-    {'net.Dense_0.kernel': ['input', 'hidden_0'], 'net.Dense_0.bias': ['hidden_0'], \
-'net.Dense_1.kernel': ['hidden_0', 'output']}
-    """
-    weights = {name: m for name in samples if (m := _WEIGHT.fullmatch(name))}
-    layers = sorted({int(m[1]) for m in weights.values()})
-    if layers != list(range(len(layers))):
-        return {}
-    units = ["input"] + [f"hidden_{i}" for i in layers[:-1]] + ["output"]
-    return {
-        name: [units[int(m[1])], units[int(m[1]) + 1]] if m[2] == "kernel" else [units[int(m[1]) + 1]]
-        for name, m in weights.items()
-    }

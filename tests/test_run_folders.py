@@ -195,7 +195,7 @@ def test_a_save_interrupted_between_its_renames_puts_the_old_posterior_back(fitt
 
 @pytest.mark.slow
 def test_run_publishes_a_free_name_and_removes_only_its_own_stale_leftovers(tmp_path, monkeypatch, dead_pid):
-    monkeypatch.setattr(R, "run_stamp", lambda: "20260102-030405")
+    monkeypatch.setattr(_io, "run_stamp", lambda: "20260102-030405")
     (tmp_path / "demo-20260102-030405").mkdir()
     stale = mark(tmp_path / ".demo.0123abcd.partial", dead_pid)
     unmarked = tmp_path / ".demo.mine.partial"

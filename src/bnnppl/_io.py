@@ -11,6 +11,7 @@ way leaves only such hidden leftovers; the next write beside them removes those 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import datetime as _dt
@@ -186,6 +187,44 @@ def publish_run_dir(tmp: Path, root: Path, name: str, stamp: str) -> Path:
         fsync(root)
         return root / candidate
     raise FileExistsError(f"out: could not find a free run folder name under {root}")
+
+
+class RunFolder:
+    """A run folder being filled (``new_run_folder``): ``path`` the hidden folder to write in,
+    ``final`` the published folder once the ``with`` block has ended without an error."""
+
+    def __init__(self, root: Path, name: str) -> None:
+        self.root, self.name, self.stamp = Path(root), name, run_stamp()
+        self.path = start_run_dir(self.root, name)
+        self.final: Path | None = None
+
+    def free_name(self) -> str:
+        """The name the folder would be published under now (a report's title)."""
+        return free_run_name(self.root, self.name, self.stamp)
+
+
+@contextlib.contextmanager
+def new_run_folder(root: Path, name: str) -> Iterator[RunFolder]:
+    """Fill a new run folder ``root/name-YYYYmmdd-HHMMSS[-i]`` under a hidden name
+    (``start_run_dir``); published whole at the end of the block (``publish_run_dir``), removed
+    if the block raises.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> with new_run_folder(root, "demo") as folder:
+    ...     _ = (folder.path / "notes.txt").write_text("done")
+    >>> [p.name for p in root.iterdir()] == [folder.final.name]  # nothing hidden is left
+    True
+    >>> [p.name for p in folder.final.iterdir()]
+    ['notes.txt']
+    """
+    folder = RunFolder(root, name)
+    try:
+        yield folder
+        folder.final = publish_run_dir(folder.path, folder.root, name, folder.stamp)
+    except BaseException:
+        shutil.rmtree(folder.path, ignore_errors=True)
+        raise
 
 
 def _libc_renameat2() -> Callable[..., int] | None:

@@ -7,13 +7,12 @@ Normal(0, 1) priors on every weight and a HalfCauchy(0.5) prior on the noise sca
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import NamedTuple
 
 import yaml
 
-from bnnppl._io import publish_run_dir, run_stamp, start_run_dir
+from bnnppl._io import new_run_folder
 from bnnppl.datasets import sine_regression
 from bnnppl.inference import NUTS, fit
 from bnnppl.model.bnn import BNN
@@ -54,14 +53,8 @@ def run_example(
     method = NUTS(chains=chains, warmup=warmup, samples=samples)
     # the NumPyro tutorial's model of the data as they are (near unit scale: no warning)
     posterior = fit(BNN(EXAMPLE_SPEC), x, y, method, seed=seed, progress=progress, scale=False)
-    root, stamp = Path(out), run_stamp()
-    tmp = start_run_dir(root, "example")  # hidden until complete, as bnnppl run's folders
-    try:
-        posterior.save(tmp / "posterior")
-        posterior.summary().to_csv(tmp / "summary.csv")
-        (tmp / "model.yaml").write_text(yaml.safe_dump(EXAMPLE_SPEC.to_dict()))
-        run_dir = publish_run_dir(tmp, root, "example", stamp)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return ExampleResult(run_dir, posterior.diagnostics(), posterior.seconds)
+    with new_run_folder(Path(out), "example") as folder:  # hidden until whole, as bnnppl run's
+        posterior.save(folder.path / "posterior")
+        posterior.summary().to_csv(folder.path / "summary.csv")
+        (folder.path / "model.yaml").write_text(yaml.safe_dump(EXAMPLE_SPEC.to_dict()))
+    return ExampleResult(folder.final, posterior.diagnostics(), posterior.seconds)

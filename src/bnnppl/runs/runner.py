@@ -44,14 +44,13 @@ x0,mean,std,q0.025,q0.25,q0.5,q0.75,q0.975
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from bnnppl._io import atomic_write, free_run_name, publish_run_dir, run_stamp, start_run_dir
+from bnnppl._io import atomic_write, new_run_folder
 from bnnppl.inference import check_method_data, fit
 from bnnppl.model.bnn import BNN
 from bnnppl.results import metrics
@@ -157,9 +156,8 @@ def run(
         scores["test"] = score(posterior, pred, data.x_test, data.y_test)
     diagnostics = check(posterior)
 
-    root, name, stamp = Path(config.output), config.name or "run", run_stamp()
-    tmp = start_run_dir(root, name)  # hidden; first removes what killed runs left here
-    try:
+    with new_run_folder(Path(config.output), config.name or "run") as folder:  # hidden until whole
+        tmp = folder.path
         (tmp / CONFIG).write_text(dump_config(config))
         posterior.save(tmp / POSTERIOR)
         _save_data(tmp / DATA, data)
@@ -170,12 +168,8 @@ def run(
         if report:
             from bnnppl.runs.report import write_report
 
-            write_report(tmp, posterior=posterior, name=free_run_name(root, name, stamp))
-        final = publish_run_dir(tmp, root, name, stamp)  # fsynced, then renamed to a free name
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return RunResult(final, seconds, scores, diagnostics)
+            write_report(tmp, posterior=posterior, name=folder.free_name())
+    return RunResult(folder.final, seconds, scores, diagnostics)
 
 
 def score(posterior: Posterior, pred: Predictions, x: np.ndarray, y: np.ndarray) -> dict[str, float]:

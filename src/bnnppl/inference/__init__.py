@@ -88,7 +88,8 @@ def fit(
     if not isinstance(scale, bool):
         raise TypeError(f"scale: must be True or False, got {scale!r}.")
     seed = check_seed("seed", seed)
-    check_method_data(method, check_x(x).shape[0])  # before check_data traces the model's shapes
+    x = check_x(x)
+    check_method_data(method, x.shape[0])  # before check_data traces the model's shapes
     x, y = bnn.check_data(x, y)
     scaling = Scaling.from_data(x, y, bnn.likelihood) if scale else None
     if warning := unscaled_warning(x, y, bnn.likelihood, scale):

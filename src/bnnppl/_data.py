@@ -30,7 +30,11 @@ def row_error(message: str, at: tuple[int, ...], entry: str) -> ValueError:
 
 
 def shown(value: Any) -> str:
-    """A number as a data file would show it: ``2`` for ``2.0``."""
+    """A number as a data file would show it: ``2`` for ``2.0``.
+
+    >>> shown(2.0), shown(2.5), shown(-1)
+    ('2', '2.5', '-1')
+    """
     return repr(int(value)) if isinstance(value, float) and value.is_integer() else repr(value)
 
 

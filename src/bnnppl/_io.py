@@ -30,7 +30,11 @@ MARKER = ".bnnppl-partial.json"
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` runs on this host (``True`` when unsure: never clean up on a guess)."""
+    """Whether process ``pid`` runs on this host (``True`` when unsure: never clean up on a guess).
+
+    >>> pid_alive(os.getpid()), pid_alive(999999999)
+    (True, False)
+    """
     if pid <= 0:
         return True
     try:
@@ -89,7 +93,19 @@ def own_sibling(path: Path, kind: str) -> Path:
 
 def stale_siblings(path: Path, kind: str, *, folders: bool) -> list[Path]:
     """The ``own_sibling(path, kind)`` names beside ``path`` left by processes that have ended:
-    folders (``folders=True``) or plain files, never a link; sorted."""
+    folders (``folders=True``) or plain files, never a link; sorted.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "out.csv"
+    >>> mine = own_sibling(path, "tmp")
+    >>> _ = mine.write_text("half")
+    >>> mine.name.startswith(f".out.csv.{os.getpid()}-"), stale_siblings(path, "tmp", folders=False)
+    (True, [])
+    >>> dead = path.with_name(".out.csv.999999999-0123456789ab.tmp")  # a pid no process has
+    >>> _ = dead.write_text("half")
+    >>> stale_siblings(path, "tmp", folders=False) == [dead]
+    True
+    """
     pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)-[0-9a-f]{{12}}\.{re.escape(kind)}")
     found = []
     for sibling in _hidden(path.parent):
@@ -241,7 +257,17 @@ _AT_FDCWD, _RENAME_NOREPLACE = -100, 1
 
 def rename_noreplace(src: Path, dst: Path) -> None:
     """Rename ``src`` to ``dst``; ``FileExistsError`` if ``dst`` exists (an empty folder included,
-    which a plain rename would replace). Atomic where the kernel offers ``RENAME_NOREPLACE``."""
+    which a plain rename would replace). Atomic where the kernel offers ``RENAME_NOREPLACE``.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "a").mkdir(); (root / "b").mkdir()
+    >>> rename_noreplace(root / "a", root / "b")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    FileExistsError: ...
+    >>> rename_noreplace(root / "a", root / "c"); sorted(p.name for p in root.iterdir())
+    ['b', 'c']
+    """
     if _RENAMEAT2 is not None:
         if _RENAMEAT2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
             return

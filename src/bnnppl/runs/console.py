@@ -9,7 +9,11 @@ __all__ = ["print_diagnostics", "print_metrics"]
 
 
 def print_metrics(metrics: dict) -> None:
-    """A line per split, then a warning for each split no better than a constant prediction."""
+    """A line per split, then a warning for each split no better than a constant prediction.
+
+    >>> print_metrics({"test": {"log_likelihood": 0.5, "constant_log_likelihood": -1.25}})
+      test: log_likelihood 0.5, constant_log_likelihood -1.25
+    """
     from bnnppl.results.diagnostics import constant_warnings
 
     for split, values in metrics.items():

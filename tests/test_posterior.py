@@ -203,6 +203,39 @@ def test_save_load_round_trip_predicts_exactly_the_same(nuts, tmp_path):
     np.testing.assert_array_equal(a.y, b.y)
 
 
+def test_saved_posterior_nc_is_the_whole_arviz_tree(nuts, tmp_path):
+    """posterior.nc is to_arviz()'s tree, every group, read back by ArviZ alone; loading takes the
+    weights and noise from it and draws f again."""
+    import arviz as az
+
+    folder = nuts.save(tmp_path / "fit")
+    saved, tree = az.from_netcdf(folder / "posterior.nc"), nuts.to_arviz()
+    groups = ["constant_data", "log_likelihood", "observed_data", "posterior", "posterior_predictive",
+              "prior", "prior_predictive", "sample_stats"]  # fmt: skip
+    assert sorted(saved.children) == sorted(tree.children) == groups
+    for group in groups:
+        a, b = saved[group].to_dataset(), tree[group].to_dataset()
+        assert sorted(a.data_vars) == sorted(b.data_vars), group
+        for name in a.data_vars:
+            assert a[name].dims == b[name].dims, (group, name)
+            np.testing.assert_array_equal(a[name].values, b[name].values)
+    assert saved.posterior["f"].dims == ("chain", "draw", "point", "output")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Pareto k > 0.7 on 100 draws of 30 points
+        assert az.loo(saved).elpd == pytest.approx(az.loo(tree).elpd)
+    assert "f" not in load(folder).samples
+    small = nuts.save(tmp_path / "small", pointwise=False)
+    saved = az.from_netcdf(small / "posterior.nc")
+    assert sorted(saved.children) == ["constant_data", "observed_data", "posterior", "sample_stats"]
+    assert "f" not in saved.posterior and json.loads((small / "meta.json").read_text())["pointwise"] is False
+    back = load(small)
+    for name, value in nuts.samples.items():
+        np.testing.assert_array_equal(back.samples[name], value)
+    with pytest.raises(TypeError, match=re.escape("pointwise: must be True or False, got 'no'.")):
+        nuts.save(tmp_path / "bad", pointwise="no")
+    assert not (tmp_path / "bad").exists()
+
+
 def test_save_never_overwrites_silently_and_leaves_no_temporary_files(nuts, svi, tmp_path):
     folder = save(nuts, tmp_path / "fit")
     with pytest.raises(

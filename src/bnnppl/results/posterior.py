@@ -216,9 +216,9 @@ class Posterior:
             )
         return az.loo(self.to_arviz(function=False, predictive=False, prior=False))
 
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+    def save(self, path: str | Path, *, overwrite: bool = False, pointwise: bool = True) -> Path:
         """Write this posterior to the folder ``path`` (see ``bnnppl.results.posterior.save``)."""
-        return save(self, path, overwrite=overwrite)
+        return save(self, path, overwrite=overwrite, pointwise=pointwise)
 
 
 def compare(posteriors: Mapping[str, Posterior]) -> pd.DataFrame:
@@ -244,10 +244,15 @@ def compare(posteriors: Mapping[str, Posterior]) -> pd.DataFrame:
     )
 
 
-def save(posterior: Posterior, path: str | Path, *, overwrite: bool = False) -> Path:
+def save(posterior: Posterior, path: str | Path, *, overwrite: bool = False, pointwise: bool = True) -> Path:
     """Write ``posterior`` to the folder ``path``, whole or not at all; returns the folder.
 
-    The folder holds ``posterior.nc`` (the samples, netCDF through ArviZ), ``arrays.npz`` (the
+    The folder holds ``posterior.nc`` (the whole ``to_arviz()`` tree: posterior with ``f``,
+    posterior_predictive, log_likelihood, sample_stats, observed_data, constant_data, prior and
+    prior_predictive, as netCDF that ``arviz.from_netcdf`` reads without bnnppl; with
+    ``pointwise=False`` only posterior without ``f``, sample_stats, observed_data and constant_data:
+    the others hold values per draw and training row, 20 bytes per draw and row for one network
+    output, e.g. 200 MB for 2000 draws of 5000 rows), ``arrays.npz`` (the
     training data, the statistics, deterministic layers, ensemble members and the scaling), ``model.yaml``,
     ``method.yaml``, ``meta.json`` (shapes, seed, library versions) and ``manifest.json`` (each
     file's size and SHA-256, written last; every file is fsynced before the folder is renamed
@@ -257,7 +262,7 @@ def save(posterior: Posterior, path: str | Path, *, overwrite: bool = False) -> 
     save killed between its two renames is rolled back by the next ``load(path)`` or save there,
     which restore the previous posterior from its hidden ``.old`` folder.
     """
-    return saving.write(posterior, path, overwrite=overwrite)
+    return saving.write(posterior, path, overwrite=overwrite, pointwise=pointwise)
 
 
 def load(path: str | Path, *, bnn: BNN | None = None) -> Posterior:

@@ -1,6 +1,8 @@
 """The saved-posterior folder: what ``Posterior.save`` writes and ``bnnppl.load`` reads.
 
-A folder holds ``posterior.nc`` (the samples, netCDF through ArviZ), ``arrays.npz`` (the training
+A folder holds ``posterior.nc`` (the whole ArviZ ``DataTree`` of ``Posterior.to_arviz()`` as netCDF,
+or with ``pointwise=False`` only its groups that do not grow with draws x rows: ``xarray.open_datatree``
+or ``arviz.from_netcdf`` read it without bnnppl), ``arrays.npz`` (the training
 data, the method's statistics, deterministic layers, ensemble members and the scaling), ``model.yaml``,
 ``method.yaml``, ``meta.json`` (shapes, seed, library versions) and, written last,
 ``manifest.json``: each file's size and SHA-256. The manifest says the folder is bnnppl's own
@@ -32,6 +34,7 @@ import numpy as np
 
 from bnnppl._io import fsync, own_sibling, rename_noreplace, stale_siblings
 from bnnppl.model.bnn import BNN
+from bnnppl.model.sites import F
 from bnnppl.results.scaling import Scaling
 from bnnppl.spec.methods import method_from_dict
 from bnnppl.spec.model import ModelSpec
@@ -52,8 +55,7 @@ def _model_dict(bnn: BNN) -> dict[str, Any]:
     }
 
 
-def write_folder(posterior: Any, folder: Path) -> None:
-    import arviz as az
+def write_folder(posterior: Any, folder: Path, *, pointwise: bool = True) -> None:
     import yaml
 
     meta = {
@@ -65,11 +67,13 @@ def write_folder(posterior: Any, folder: Path) -> None:
         "draws": posterior.num_draws,
         "seed": posterior.seed,
         "seconds": posterior.seconds,
+        "pointwise": pointwise,
     }
     (folder / "meta.json").write_text(json.dumps(meta, indent=2))
     (folder / "model.yaml").write_text(yaml.safe_dump(_model_dict(posterior.bnn), sort_keys=False))
     (folder / "method.yaml").write_text(yaml.safe_dump(posterior.method.to_dict(), sort_keys=False))
-    az.from_dict({"posterior": dict(posterior.samples)}).to_netcdf(folder / "posterior.nc", engine="h5netcdf")
+    groups = {} if pointwise else dict(function=False, log_likelihood=False, predictive=False, prior=False)
+    posterior.to_arviz(**groups).to_netcdf(folder / "posterior.nc", engine="h5netcdf")
     arrays = {"x": posterior.x, "y": posterior.y}
     arrays |= {f"stats/{k}": v for k, v in posterior.stats.items()}
     arrays |= {f"fixed/{k}": v for k, v in posterior.fixed.items()}
@@ -142,13 +146,14 @@ def _versions() -> dict[str, str]:
     return {name: version(name) for name in ("bnnppl", "jax", "numpyro", "flax", "arviz")}
 
 
-def write(posterior: Any, path: str | Path, *, overwrite: bool = False) -> Path:
+def write(posterior: Any, path: str | Path, *, overwrite: bool = False, pointwise: bool = True) -> Path:
     """Write ``posterior`` to the folder ``path``, whole or not at all (filled under a hidden
     name, fsynced, then renamed into place); returns the folder. A save to ``path`` that was killed
     is first rolled back and its leftovers removed (see the module docstring)."""
     path = folder_path(path)
-    if not isinstance(overwrite, bool):
-        raise TypeError(f"overwrite: must be True or False, got {overwrite!r}.")
+    for name, value in (("overwrite", overwrite), ("pointwise", pointwise)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name}: must be True or False, got {value!r}.")
     recover(path)
     _remove_stale(path)
     if path.exists() and not overwrite:
@@ -160,7 +165,7 @@ def write(posterior: Any, path: str | Path, *, overwrite: bool = False) -> Path:
     old = tmp.with_suffix(".old")
     tmp.mkdir()
     try:
-        write_folder(posterior, tmp)
+        write_folder(posterior, tmp, pointwise=pointwise)
         fsync(tmp)
         if path.exists():
             os.rename(path, old)
@@ -259,7 +264,9 @@ def read_folder(path: str | Path, bnn: BNN | None) -> dict[str, Any]:
 
     def read_samples(p: Path) -> dict[str, np.ndarray]:
         with xr.open_datatree(p, engine="h5netcdf") as tree:
-            return {k: v.values.copy() for k, v in tree["posterior"].to_dataset().data_vars.items()}
+            variables = tree["posterior"].to_dataset().data_vars.items()
+            # the network output f is drawn again from the weights; the other groups are for ArviZ
+            return {k: v.values.copy() for k, v in variables if k != F}
 
     def read_arrays(p: Path) -> dict[str, np.ndarray]:
         with p.open("rb") as file, np.load(file) as arrays:  # closed on any error

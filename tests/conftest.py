@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from browser import chrome  # noqa: F401  (fixture: headless offline Chromium, see tests/browser.py)
+pytest.register_assert_rewrite("notebooks")  # the helper's asserts explain themselves, as a test's do
+
+from browser import chrome  # noqa: E402, F401  (fixture: headless offline Chromium, see tests/browser.py)
 
 
 @pytest.fixture

@@ -32,30 +32,27 @@
 # %% [markdown]
 # ## Setup
 #
-# `QUICK` is for the test suite: with the environment variable `BNNPPL_TUTORIAL_QUICK=1` every
-# fit is made much shorter, so the whole notebook runs in seconds (the pictures are then
-# rougher). Leave it unset when you study the notebook.
-#
+# The next cell holds the sizes of the run: the number of HMC steps and the resolution of the
+# pictures. Smaller numbers run faster and draw rougher pictures. (The test suite runs this
+# notebook with much smaller ones, put in a cell of its own right after this one.)
+
+# %% tags=["parameters"]
+WARMUP = 1000  # HMC burn-in steps per chain, dropped
+DRAWS = 5000  # HMC draws kept per chain
+RESOLUTION = 80  # grid points per side of each map
+FRAMES = 30  # frames of the animation
+
+# %% [markdown]
 # `numpyro.set_host_device_count(2)` must come before JAX starts: it lets the two Markov
-# chains below run side by side on two CPU cores.
+# chains below run side by side on two CPU cores. `hv.extension("bokeh", inline=True)` puts
+# the plotting library into the notebook itself, so the pictures show with no internet.
 
 # %%
 # ruff: noqa: E402, B018  (notebook style: imports where first needed; a cell's last line is its picture)
-import os
-
 import numpyro
 
 numpyro.set_host_device_count(2)
 
-QUICK = os.environ.get("BNNPPL_TUTORIAL_QUICK") == "1"
-
-
-def n(full, quick):
-    """`full` normally, `quick` in the test suite's quick mode."""
-    return quick if QUICK else full
-
-
-# %%
 import holoviews as hv
 import numpy as np
 
@@ -64,7 +61,7 @@ from bnnppl import plots
 from bnnppl.datasets import box_clusters
 from bnnppl.results import metrics
 
-hv.extension("bokeh")
+hv.extension("bokeh", inline=True)
 
 # %% [markdown]
 # ## The data: four boxes
@@ -134,9 +131,9 @@ for name, site in model_trace.items():
 # HMC treats the weights as the position of a ball rolling over the landscape
 # `-log posterior`. Each step gives the ball a random push and follows its path for a few
 # small leapfrog steps, then accepts or rejects the end point. As in the Turing tutorial we
-# use a fixed step size of 0.05 and 4 leapfrog steps, and keep 5000 draws per chain.
+# use a fixed step size of 0.05 and 4 leapfrog steps, and keep `DRAWS` = 5000 draws per chain.
 #
-# We run 2 chains from different random starts, and drop the first 1000 steps of each
+# We run 2 chains from different random starts, and drop the first `WARMUP` = 1000 steps of each
 # (burn-in), while the chain travels from its start to the region of high posterior density.
 # The same experiment as a command: `bnnppl run configs/box_hmc.yaml --set data.scale=false`.
 #
@@ -152,8 +149,8 @@ method = bp.HMC(
     step_size=0.05,
     num_steps=4,
     chains=2,
-    warmup=n(1000, 200),
-    samples=n(5000, 500),
+    warmup=WARMUP,
+    samples=DRAWS,
 )
 post = bp.fit(bnn, x, y, method, seed=0, scale=False)
 print(f"{post.num_chains} chains x {post.num_draws} draws in {post.seconds:.1f} s")
@@ -212,11 +209,12 @@ print(
 # %%
 chain_posts = [post.select_chains(c) for c in range(post.num_chains)]
 chain_accuracy = [metrics.accuracy(y, bp.predict(p, x).mean) for p in chain_posts]
-for c, acc in enumerate(chain_accuracy):
-    print(f"chain {c}: training accuracy {acc:.3f}")
+chain_errors = [round((1 - acc) * len(y)) for acc in chain_accuracy]
+for c, (acc, wrong) in enumerate(zip(chain_accuracy, chain_errors, strict=True)):
+    print(f"chain {c}: training accuracy {acc:.3f} ({wrong} of {len(y)} points wrong)")
 chains_plot = hv.Layout(
     [
-        plots.decision_surface(p, x, y, resolution=n(60, 25), padding=1.5).opts(title=f"chain {c} alone")
+        plots.decision_surface(p, x, y, resolution=RESOLUTION, padding=1.5).opts(title=f"chain {c} alone")
         for c, p in enumerate(chain_posts)
     ]
 ).cols(2)
@@ -226,7 +224,7 @@ chains_plot
 # **What to look at**: the two chains found different explanations. One draws its
 # boundaries along the two axes, as we would. The other (the chain with the lower acceptance
 # rate) slants them: its blue region becomes a diagonal band, which clips the corner of the
-# top-right box and gets two class-1 points near (0.6, 0.8) wrong. Each chain wanders
+# top-right box and gets a few class-1 points there wrong (the counts above). Each chain wanders
 # around its own explanation; with steps this small neither can climb over to the other's in
 # 5000 draws. Without r-hat we would not know, since each chain alone looks settled.
 #
@@ -246,7 +244,7 @@ chains_plot
 # has never seen a point.
 
 # %%
-map_plot = plots.map_contour(post, x, y, resolution=n(80, 30), padding=1.5)
+map_plot = plots.map_contour(post, x, y, resolution=RESOLUTION, padding=1.5)
 map_plot
 
 # %% [markdown]
@@ -262,7 +260,7 @@ map_plot
 # averaged with the first chain's.
 
 # %%
-mean_plot = plots.decision_surface(post, x, y, resolution=n(80, 30), padding=1.5)
+mean_plot = plots.decision_surface(post, x, y, resolution=RESOLUTION, padding=1.5)
 mean_plot
 
 # %%
@@ -284,7 +282,7 @@ print(f"training accuracy of the posterior mean: {train_accuracy:.3f}")
 # pictures.
 
 # %%
-animation = plots.draws_animation(post, x, y, frames=n(30, 5), resolution=n(60, 20), padding=1.5)
+animation = plots.draws_animation(post, x, y, frames=FRAMES, resolution=RESOLUTION, padding=1.5)
 animation
 
 # %% [markdown]
@@ -300,9 +298,3 @@ animation
 #
 # Next: tutorial 2 uses NUTS, which tunes its own step size and path length, and SVI, which is
 # much faster but approximate.
-
-# %%
-print(
-    f"train_accuracy = {train_accuracy:.3f}, chain_accuracy = {chain_accuracy}, "
-    f"function_max_rhat = {function_max_rhat:.2f}"
-)

@@ -51,7 +51,16 @@ __all__ = [
 
 
 def _interactive() -> bool:
-    return sys.stderr.isatty() and not os.environ.get("CI")
+    """Show progress bars by default where someone watches: a terminal, or a Jupyter kernel
+    (``tqdm.auto`` draws a widget there); never when the ``CI`` variable is set."""
+    return not os.environ.get("CI") and (sys.stderr.isatty() or _in_jupyter())
+
+
+def _in_jupyter() -> bool:
+    """Whether this process is a Jupyter kernel (IPython's ``ZMQInteractiveShell``)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def fit(

@@ -74,7 +74,9 @@ class Executed:
 
     def progress_bars(self) -> int:
         """How many outputs are ipywidgets views (``tqdm.auto``'s progress bars in a kernel)."""
-        return sum("application/vnd.jupyter.widget-view+json" in out.get("data", {}) for out in self.outputs())
+        return sum(
+            "application/vnd.jupyter.widget-view+json" in out.get("data", {}) for out in self.outputs()
+        )
 
     def html(self, path: Path) -> Path:
         """Write the notebook as one HTML file with nbconvert, with no links to MathJax,

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from notebooks import check_offline_page, execute
 
 SOURCE = Path(__file__).resolve().parents[1] / "tutorials" / "01_classification_hmc.py"

@@ -1,6 +1,7 @@
 """fit(): posteriors against closed forms, SVI variants, HMC, seeds, deterministic layers."""
 
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -222,3 +223,27 @@ def test_progress_is_off_under_ci_and_off_a_terminal(monkeypatch):
     assert _interactive() is False
     monkeypatch.setattr("sys.stderr.isatty", lambda: True)
     assert _interactive() is True
+
+
+def test_progress_is_on_in_a_jupyter_kernel_unless_under_ci(monkeypatch):
+    """In a notebook stderr is no terminal, but someone watches: tqdm.auto draws a widget there."""
+    import types
+
+    from bnnppl.inference import _interactive
+
+    class ZMQInteractiveShell:  # the class name IPython's kernel shell has
+        pass
+
+    class TerminalInteractiveShell:
+        pass
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False)
+    fake = types.ModuleType("IPython")
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    for shell, expected in ((ZMQInteractiveShell(), True), (TerminalInteractiveShell(), False), (None, False)):
+        fake.get_ipython = lambda shell=shell: shell
+        assert _interactive() is expected, shell
+    fake.get_ipython = ZMQInteractiveShell
+    monkeypatch.setenv("CI", "1")
+    assert _interactive() is False

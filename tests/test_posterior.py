@@ -11,6 +11,7 @@ from flax import linen
 import bnnppl as bp
 from bnnppl.datasets import sine_regression
 from bnnppl.results.posterior import compare, load, save
+from bnnppl.results.prediction import network_draws
 
 pytestmark = pytest.mark.slow
 
@@ -224,6 +225,9 @@ def test_saved_posterior_nc_is_the_whole_arviz_tree(nuts, tmp_path):
         warnings.simplefilter("ignore", UserWarning)  # Pareto k > 0.7 on 100 draws of 30 points
         assert az.loo(saved).elpd == pytest.approx(az.loo(tree).elpd)
     assert "f" not in load(folder).samples
+    f = network_draws(nuts, nuts.x).reshape(2, 100, 30, 1)
+    np.testing.assert_allclose(saved.posterior["f"].values, f, rtol=1e-6)  # f without the predictive too
+    np.testing.assert_allclose(nuts.to_arviz(predictive=False).posterior["f"].values, f, rtol=1e-6)
     small = nuts.save(tmp_path / "small", pointwise=False)
     saved = az.from_netcdf(small / "posterior.nc")
     assert sorted(saved.children) == ["constant_data", "observed_data", "posterior", "sample_stats"]

@@ -54,17 +54,17 @@ def to_datatree(
     post = posterior
     chains, draws = post.num_chains, post.num_draws
     samples: dict[str, Any] = dict(post.samples)
-    if function:
-        f = network_draws(post, post.x)
+    pred = predict(post, post.x, seed=seed, keep_samples=True) if predictive else None
+    if function:  # the predictive's f when there is one: the network runs once per draw, not twice
+        f = pred.f if pred is not None else network_draws(post, post.x, seed=seed)
         samples[F] = f.reshape(chains, draws, *f.shape[1:])
     groups: dict[str, Any] = {
         "posterior": samples,
         "observed_data": {OBS: post.y},
         "constant_data": {"x": post.x},
     }
-    if predictive:
-        y = predict(post, post.x, seed=seed, keep_samples=True).y
-        groups["posterior_predictive"] = {OBS: y.reshape(chains, draws, -1)}
+    if pred is not None:
+        groups["posterior_predictive"] = {OBS: pred.y.reshape(chains, draws, -1)}
     if prior:
         groups["prior"], groups["prior_predictive"] = _prior_draws(post, seed)
     stats = {STAT_NAMES[k]: v for k, v in post.stats.items() if k in STAT_NAMES}

@@ -27,7 +27,7 @@
 # 4. look at the draws: a summary table, the single most probable draw, the average of all
 #    draws, and an animation that flips through them.
 #
-# Run it top to bottom; it takes well under a minute on a laptop.
+# Run it top to bottom (tutorials/README.md lists how long each tutorial takes).
 
 # %% [markdown]
 # ## Setup

@@ -15,7 +15,10 @@ from bnnppl.results.metrics import rmse
 from bnnppl.runs import runner as R
 from bnnppl.runs.config import RunConfig, load_config
 
-FILES = ["config.yaml", "data.npz", "diagnostics.json", "metrics.json", "posterior", "predictions.npz", "summary.csv"]
+FILES = [
+    "config.yaml", "data.npz", "diagnostics.json", "metrics.json", "posterior", "predictions.npz", "run.json",
+    "summary.csv",
+]  # fmt: skip
 
 
 @pytest.fixture
@@ -74,6 +77,12 @@ def test_run_writes_a_complete_run_folder_and_never_reuses_one(tiny, tmp_path, c
     assert len(runs) == 2 and run in runs  # a second folder; the first untouched
     second = next(r for r in runs if r != run)
     assert bp.load(second / "posterior").stats["loss"].shape == (30,)
+    made = json.loads((second / "run.json").read_text())  # how the run was made, for the report's header
+    assert made["command"] == f"bnnppl run {tiny} --no-report --set inference.steps=30"
+    assert made["overrides"] == ["inference.steps=30"] and made["seed"] == 0
+    assert made["fit_seconds"] == json.loads((second / "metrics.json").read_text())["fit_seconds"]
+    assert set(made["versions"]) == {"bnnppl", "jax", "numpyro", "flax", "arviz", "holoviews", "bokeh"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", made["started"])
     assert not [p for p in (tmp_path / "runs").iterdir() if p.name.startswith(".")]
 
 

@@ -91,6 +91,75 @@ def test_report_command_rebuilds_the_page(classification_run, capsys):
     assert headings(page.read_text(encoding="utf-8"))[0] == "Diagnostics"
 
 
+def test_header_says_how_the_run_was_made_and_metrics_say_what_they_mean(tmp_path, capsys):
+    config = {
+        "data": {"name": "sine", "params": {"n": 24}},
+        "model": {**TINY_MODEL, "likelihood": {"family": "gaussian", "noise": 0.1}},
+        "inference": {"method": "svi", "steps": 40, "draws": 20},
+        "output": str(tmp_path / "runs"),
+        "name": "h",
+    }
+    path = tmp_path / "h.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert main(["run", str(path), "--set", "seed=7", "--set", "inference.steps=30"]) == 0
+    (run,) = (tmp_path / "runs").iterdir()
+    page, made = text(run), json.loads((run / "run.json").read_text())
+    assert f"<tr><th>command</th><td><code>bnnppl run {path} --set seed=7 --set inference.steps=30</code>" in page
+    assert "<tr><th>overrides</th><td><code>seed=7</code>, <code>inference.steps=30</code></td></tr>" in page
+    assert "<tr><th>seed</th><td>7</td></tr>" in page
+    versions = ", ".join(f"{k} {v}" for k, v in {"python": made["python"], **made["versions"]}.items())
+    assert f"<tr><th>versions</th><td>{versions}</td></tr>" in page and "numpyro " in versions
+    assert f"<tr><th>started</th><td>{made['started']}</td></tr>" in page
+    assert f"in {made['fit_seconds']:.1f} s" in page
+    # every metric has its definition beside it
+    assert "<th>metric</th><th>test</th><th>train</th><th>meaning</th>" in page
+    assert "<td>coverage_95</td><td>" in page and "share of targets inside the central 95 % predictive band" in page
+    assert re.search(r"<td>rmse</td>(<td>[^<]+</td>){2}<td>root mean squared error of the predictive mean", page)
+    # a run made from Python has no command line: the header leaves that row out
+    assert "<th>command</th>" not in text(tiny_run(tmp_path, config["data"], config["model"]["likelihood"],
+                                                 config["inference"]))  # fmt: skip
+
+
+def test_contents_sidebar_lists_every_section(regression_run):
+    page = text(regression_run)
+    toc = re.findall(r'<li><a href="#([a-z0-9-]+)">(.*?)</a></li>', page)
+    assert [title for _, title in toc] == headings(page)
+    for anchor, title in toc:
+        assert f'<section id="{anchor}"><h2>{title}</h2>' in page
+
+
+LAYOUT_JS = """
+const box = (e) => e.getBoundingClientRect();
+const nav = box(document.querySelector("nav.contents")), main = box(document.querySelector("main"));
+// bokeh's root divs have display: contents: their children are the flex items
+const plots = Array.from(document.querySelectorAll(".plots > div > *")).map(box).filter((r) => r.width > 0);
+return {nav: [nav.left, nav.right, nav.top, nav.bottom], main: [main.left, main.right, main.top],
+        tops: plots.map((r) => Math.round(r.top)), rights: plots.map((r) => r.right),
+        overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth};
+"""
+
+
+def test_report_layout_at_1400_and_800_pixels(chrome, regression_run):
+    """Wide: the contents sit left of the sections and plots share rows; narrow: the contents
+    go above, one column, and nothing is wider than the window."""
+    try:
+        chrome.set_window_size(1400, 2000)
+        open_page(chrome, regression_run / "report.html", timeout=60)
+        wide = chrome.execute_script(LAYOUT_JS)
+        assert wide["nav"][1] <= wide["main"][0]  # side by side
+        assert len(wide["tops"]) != len(set(wide["tops"]))  # at least two plots on one row
+        assert wide["overflow"] <= 0
+        chrome.set_window_size(800, 2000)
+        open_page(chrome, regression_run / "report.html", timeout=60)
+        narrow = chrome.execute_script(LAYOUT_JS)
+        assert narrow["nav"][3] <= narrow["main"][2]  # the contents above the sections
+        assert narrow["overflow"] <= 0, narrow
+        assert max(narrow["rights"]) <= 800
+        assert console_errors(chrome) == []
+    finally:
+        chrome.set_window_size(1280, 2000)
+
+
 @pytest.mark.parametrize("which", ["regression_run", "classification_run"])
 def test_report_renders_offline_in_a_real_browser(chrome, request, which):
     run = request.getfixturevalue(which)

@@ -14,6 +14,7 @@ FILES = sorted(
         "metrics.json",
         "posterior",
         "predictions.npz",
+        "run.json",
         "summary.csv",
     ]
 )

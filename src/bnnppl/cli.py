@@ -135,7 +135,13 @@ def _run(args: argparse.Namespace) -> int:
     from bnnppl.runs.console import print_diagnostics, print_metrics
     from bnnppl.runs.runner import run
 
-    result = run(config, base=Path(args.config).parent, report=not args.no_report)
+    result = run(
+        config,
+        base=Path(args.config).parent,
+        report=not args.no_report,
+        command=["bnnppl", *args.argv],
+        overrides=args.overrides,
+    )
     method = config.inference.to_dict()["method"]
     print(f"{method.upper()}: fitted in {result.seconds:.1f} s")
     print_metrics(result.metrics)
@@ -252,7 +258,9 @@ def _say(line: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
+    args.argv = argv  # the command line, recorded in a run folder's run.json
     from bnnppl.runs.config import ConfigError
 
     commands = {

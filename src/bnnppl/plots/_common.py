@@ -21,7 +21,7 @@ BAND_LEVELS = (0.025, 0.25, 0.5, 0.75, 0.975)
 KINDS = ("entropy", "mutual_information", "std")
 CLASS_COLORS = ("#2166ac", "#b2182b", "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d")
 BLUE, BLACK, ORANGE = "#1f77b4", "#222222", "#ff7f0e"
-_SIZE = {"width": 600, "height": 380}  # bokeh
+_SIZE = {"width": 520, "height": 340}  # bokeh: two fit side by side in a report on a 1400 px screen
 
 # --------------------------------------------------------------------------- backends and style
 

@@ -60,7 +60,7 @@ def write_folder(posterior: Any, folder: Path, *, pointwise: bool = True) -> Non
 
     meta = {
         "format": FORMAT,
-        "versions": _versions(),
+        "versions": versions(),
         "n_points": int(posterior.x.shape[0]),
         "n_features": int(posterior.x.shape[1]),
         "chains": posterior.num_chains,
@@ -140,10 +140,18 @@ def _check_manifest(path: Path) -> None:
             raise _damaged(path, name, " (its checksum differs from the saved one)")
 
 
-def _versions() -> dict[str, str]:
+LIBRARIES = ("bnnppl", "jax", "numpyro", "flax", "arviz")
+
+
+def versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str]:
+    """The installed version of each library in ``names`` (bnnppl's own stack by default).
+
+    >>> sorted(versions())
+    ['arviz', 'bnnppl', 'flax', 'jax', 'numpyro']
+    """
     from importlib.metadata import version
 
-    return {name: version(name) for name in ("bnnppl", "jax", "numpyro", "flax", "arviz")}
+    return {name: version(name) for name in names}
 
 
 def write(posterior: Any, path: str | Path, *, overwrite: bool = False, pointwise: bool = True) -> Path:

@@ -28,6 +28,7 @@ METRICS = "metrics.json"
 DIAGNOSTICS = "diagnostics.json"
 SUMMARY = "summary.csv"
 REPORT = "report.html"
+RUN = "run.json"
 
 FIX = "re-run the config to remake the run folder"
 
@@ -80,6 +81,20 @@ def read_check(run_dir: Path | str) -> Diagnostics | LossCheck | SMCCheck:
         return kind(**{k: _from_json(saved[k]) for k in kind._fields if k in saved})
     except TypeError as err:
         raise _damaged(path, _words(err)) from None
+
+
+def read_run(run_dir: Path | str) -> dict[str, Any]:
+    """How a run folder was made, from its ``run.json``: ``command`` (the command line, or
+    ``None`` for a run made from Python), ``overrides`` (its ``--set`` values), ``seed``,
+    ``started`` (ISO time), ``fit_seconds``, ``python`` and ``versions`` (library -> version).
+    A run folder written before bnnppl wrote this file gives ``{}``."""
+    path = Path(run_dir) / RUN
+    if not path.exists():
+        return {}
+    saved = _read_json(path)
+    if not isinstance(saved.get("versions", {}), dict) or not isinstance(saved.get("overrides", []), list):
+        raise _damaged(path, "versions must be an object and overrides a list")
+    return saved
 
 
 def read_metrics(run_dir: Path | str) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from bnnppl.results.posterior import Posterior
 from bnnppl.results.prediction import predict
 from bnnppl.runs.config import RunConfig, dump_config
 from bnnppl.runs.html import save_html
-from bnnppl.runs.reader import REPORT, load_data, open_run, read_check, read_config, read_metrics
+from bnnppl.runs.reader import REPORT, load_data, open_run, read_check, read_config, read_metrics, read_run
 
 TRUTH = {
     "sine": lambda x: x * np.sin(5.0 * x),
@@ -49,7 +49,44 @@ TRUTH = {
 """The noise-free function of the built-in regression data sets, drawn beside the predictive."""
 
 
-_PROBLEM_STYLE = "<style>.problem { background: #fde0dc; color: #8b0000; font-weight: bold; }</style>"
+_STYLE = """<style>
+  .problem { background: #fde0dc; color: #8b0000; font-weight: bold; }
+  .page { display: grid; grid-template-columns: 11rem minmax(0, 1fr); gap: 0 1.5rem; }
+  nav.contents { position: sticky; top: 1rem; align-self: start; }
+  nav.contents ol { padding-left: 1.3rem; margin: 0.3rem 0; line-height: 1.6; }
+  nav.contents a { text-decoration: none; }
+  .plots { display: flex; flex-wrap: wrap; gap: 1rem 1.5rem; align-items: flex-start; }
+  .plots > div > * { max-width: 100%; overflow-x: auto; }  /* a plot wider than the screen scrolls */
+  td:first-child, th:first-child, td:last-child, th:last-child { text-align: left; }  /* names, meanings */
+  .header td, .header th { text-align: left; }
+  pre { overflow-x: auto; }
+  @media (max-width: 900px) {
+    .page { grid-template-columns: minmax(0, 1fr); }
+    nav.contents { position: static; }
+  }
+</style>"""
+"""The page's layout: a contents sidebar beside the sections (above them on narrow screens), each
+section's plots side by side where the width allows (a plot wider than the window scrolls
+sideways in its own box); problems in red; the meaning column left-aligned."""
+
+METRIC_MEANINGS = {
+    "log_likelihood": "mean log predictive density of a row's target (higher is better; in the "
+    "target's units)",
+    "constant_log_likelihood": "the same for the best constant prediction (the training targets' "
+    "mean and sd, or their class frequencies): the bar a model must clear",
+    "rmse": "root mean squared error of the predictive mean (lower is better)",
+    "mae": "mean absolute error of the predictive mean (lower is better)",
+    "coverage_95": "share of targets inside the central 95 % predictive band; want about 0.95",
+    "width_95": "mean width of that band: narrower is better at the same coverage",
+    "crps": "continuous ranked probability score of the predictive draws: accuracy and spread "
+    "in one number, in the target's units (lower is better)",
+    "accuracy": "share of rows whose most probable class is the true one",
+    "brier": "squared error of the class probabilities, summed over classes, mean over rows "
+    "(0 is perfect, 2 the worst; lower is better)",
+    "ece": "expected calibration error: rows binned by top-class probability (10 bins), the mean "
+    "gap between that probability and the bin's accuracy, weighted by bin size; want < 0.05",
+}
+"""What each metric of ``metrics.json`` means, for the report's metrics table."""
 
 
 def write_report(
@@ -72,10 +109,10 @@ def write_report(
         config, data = read_config(run_dir), load_data(run_dir)
     metrics, check = read_metrics(run_dir), read_check(run_dir)  # a damaged file: one line, nothing written
     name = name or run_dir.name
-    sections: list[Any] = [_PROBLEM_STYLE, _header(config, posterior, name)]
-    sections += [_diagnostics_table(check), _metrics_table(metrics)]
+    sections: list[Any] = [_diagnostics_table(check), _metrics_table(metrics)]
     sections += _plots(config, posterior, data)
     sections += ["<h2>Config</h2>", f"<pre>{html.escape(dump_config(config))}</pre>"]
+    sections = [_STYLE, _header(config, posterior, name, read_run(run_dir)), *_laid_out(sections)]
     if png:
         figures = [s for s in sections if not isinstance(s, str)]
         for i, figure in enumerate(figures, start=1):
@@ -96,18 +133,64 @@ def _title(figure: Any) -> str:
     return type(figure).__name__
 
 
-def _header(config: RunConfig, posterior: Posterior, name: str) -> str:
+def _header(config: RunConfig, posterior: Posterior, name: str, made: dict[str, Any]) -> str:
+    """The title, a sentence on what was fitted, and how the run was made (``run.json``)."""
     method = config.inference.to_dict()["method"].upper()
     source = config.data.name or config.data.train
     net = config.model.network
-    return (
+    seconds = made.get("fit_seconds", posterior.seconds)
+    words = (
         f"<h1>{html.escape(name)}</h1>"
         f"<p>{config.task.capitalize()} on <b>{html.escape(str(source))}</b>: an MLP with hidden "
         f"widths {list(net.hidden)} ({html.escape(str(net.activation))}), "
         f"{html.escape(config.model.likelihood.family)} likelihood, fitted with {method} "
-        f"({posterior.num_chains} chain(s) x {posterior.num_draws} draws) in {posterior.seconds:.1f} s, "
-        f"{_scaling_words(posterior)}. Report made {_dt.datetime.now():%Y-%m-%d %H:%M}.</p>"
+        f"({posterior.num_chains} chain(s) x {posterior.num_draws} draws) in {seconds:.1f} s, "
+        f"{_scaling_words(posterior)}.</p>"
     )
+    rows = [("seed", str(made.get("seed", config.seed)))]
+    if made.get("command"):
+        rows.append(("command", f"<code>{html.escape(made['command'])}</code>"))
+    if made.get("overrides"):
+        codes = (f"<code>{html.escape(str(o))}</code>" for o in made["overrides"])
+        rows.append(("overrides", ", ".join(codes)))
+    if made.get("started"):
+        rows.append(("started", html.escape(str(made["started"]))))
+    libraries = {"python": made["python"]} if made.get("python") else {}
+    libraries |= made.get("versions", {})
+    if libraries:
+        rows.append(("versions", html.escape(", ".join(f"{k} {v}" for k, v in libraries.items()))))
+    rows.append(("report made", f"{_dt.datetime.now():%Y-%m-%d %H:%M}"))
+    table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return words + f'<table class="header">{table}</table>'
+
+
+def _laid_out(sections: list[Any]) -> list[Any]:
+    """``sections`` (each ``<h2>`` string starting a section) as the page's layout: a contents
+    sidebar of the headings, each section a ``<section id=...>`` whose plots wrap side by side.
+
+    >>> page = _laid_out(["<h2>Metrics</h2><table></table>", "<h2>Config</h2>", "<pre></pre>"])
+    >>> page[0].split("<li>")  # doctest: +NORMALIZE_WHITESPACE
+    ['<div class="page"><nav class="contents"><b>Contents</b><ol>', '<a href="#metrics">Metrics</a></li>',
+     '<a href="#config">Config</a></li></ol></nav><main>']
+    >>> page[1:]  # doctest: +NORMALIZE_WHITESPACE
+    ['<section id="metrics"><h2>Metrics</h2><table></table><div class="plots">',
+     '</div></section><section id="config"><h2>Config</h2><div class="plots">', '<pre></pre>',
+     '</div></section></main></div>']
+    """
+    out: list[Any] = []
+    toc: list[tuple[str, str]] = []
+    for item in sections:
+        heading = re.match(r"<h2>(.*?)</h2>", item) if isinstance(item, str) else None
+        if heading:
+            anchor = re.sub(r"[^a-z0-9]+", "-", heading[1].lower()).strip("-")
+            toc.append((anchor, heading[1]))
+            close = "</div></section>" if len(toc) > 1 else ""
+            out.append(f'{close}<section id="{anchor}">{item}<div class="plots">')
+        else:
+            out.append(item)
+    links = "".join(f'<li><a href="#{anchor}">{title}</a></li>' for anchor, title in toc)
+    nav = f'<div class="page"><nav class="contents"><b>Contents</b><ol>{links}</ol></nav><main>'
+    return [nav, *out, "</div></section></main></div>"]
 
 
 def _scaling_words(posterior: Posterior) -> str:
@@ -230,8 +313,12 @@ def _chain_checks(d: Diagnostics) -> list[tuple[str, str, bool, str]]:
 def _metrics_table(metrics: dict[str, Any]) -> str:
     splits = [s for s in ("test", "train") if s in metrics]
     names = list(metrics[splits[0]])
-    head = "<h2>Metrics</h2><table><tr><th>metric</th>" + "".join(f"<th>{s}</th>" for s in splits) + "</tr>"
-    rows = "".join(_row([n] + [f"{metrics[s][n]:.4g}" for s in splits]) for n in names)
+    head = "<h2>Metrics</h2><table><tr><th>metric</th>" + "".join(f"<th>{s}</th>" for s in splits)
+    head += "<th>meaning</th></tr>"
+    rows = "".join(
+        _row([n] + [f"{metrics[s][n]:.4g}" for s in splits] + [html.escape(METRIC_MEANINGS.get(n, ""))])
+        for n in names
+    )
     warnings = constant_warnings(metrics)
     words = "<ul>" + "".join(f'<li class="problem">{html.escape(w)}</li>' for w in warnings) + "</ul>"
     return head + rows + "</table>" + (words if warnings else "")

@@ -7,6 +7,8 @@ A run folder holds:
 - ``data.npz``: the training and test rows, and the input column names;
 - ``predictions.npz``: predictions at the test rows (the training rows without a test set);
 - ``metrics.json``: metrics on the test and training rows; ``diagnostics.json``; ``summary.csv``;
+- ``run.json``: how the run was made (command line, overrides, seed, start time, fit time,
+  library versions), for the report's header;
 - ``report.html``: the offline report (``bnnppl report RUN`` rebuilds it).
 
 The folder is filled under a hidden temporary name (``.{name}.{hex}.partial``, marked as this
@@ -26,7 +28,7 @@ runs killed on this host; any other file or folder there is never touched.
 >>> result = run(config, report=False)
 >>> sorted(p.name for p in result.run_dir.iterdir())  # doctest: +NORMALIZE_WHITESPACE
 ['config.yaml', 'data.npz', 'diagnostics.json', 'metrics.json', 'posterior', 'predictions.npz',
- 'summary.csv']
+ 'run.json', 'summary.csv']
 >>> sorted(result.metrics["test"])
 ['constant_log_likelihood', 'coverage_95', 'crps', 'log_likelihood', 'mae', 'rmse', 'width_95']
 >>> read_config(result.run_dir) == config, load_data(result.run_dir).x_test.shape
@@ -43,8 +45,12 @@ x0,mean,std,q0.025,q0.25,q0.5,q0.75,q0.975
 
 from __future__ import annotations
 
+import datetime
 import json
+import platform
+import shlex
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -58,6 +64,7 @@ from bnnppl.results.diagnostics import Diagnostics, LossCheck, SMCCheck, loss_ch
 from bnnppl.results.draws import log_likelihood
 from bnnppl.results.posterior import Posterior
 from bnnppl.results.prediction import Predictions, predict
+from bnnppl.results.saving import LIBRARIES, versions
 from bnnppl.results.summaries import LEVELS
 from bnnppl.runs.config import ConfigError, Data, RunConfig, check_output, dump_config, read_csv
 from bnnppl.runs.reader import (
@@ -68,6 +75,7 @@ from bnnppl.runs.reader import (
     POSTERIOR,
     PREDICTIONS,
     REPORT,
+    RUN,
     SUMMARY,
     load_data,
     open_run,
@@ -139,10 +147,19 @@ def prepare(config: RunConfig, base: Path | str = ".") -> tuple[BNN, Data]:
 
 
 def run(
-    config: RunConfig, *, base: Path | str = ".", progress: bool | None = None, report: bool = True
+    config: RunConfig,
+    *,
+    base: Path | str = ".",
+    progress: bool | None = None,
+    report: bool = True,
+    command: Sequence[str] | None = None,
+    overrides: Sequence[str] = (),
 ) -> RunResult:
-    """Fit ``config`` and write a new run folder under ``config.output``."""
+    """Fit ``config`` and write a new run folder under ``config.output``. ``command`` (the command
+    line's words) and ``overrides`` (its ``--set`` values) are recorded in ``run.json`` for the
+    report's header."""
     bnn, data = prepare(config, base)
+    started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     start = time.perf_counter()
     posterior = fit(
         bnn, data.x, data.y, config.inference, seed=config.seed, progress=progress, scale=config.data.scale
@@ -163,6 +180,16 @@ def run(
         _save_data(tmp / DATA, data)
         _save_predictions(tmp / PREDICTIONS, pred)
         (tmp / METRICS).write_text(json.dumps({**scores, "fit_seconds": seconds}, indent=2) + "\n")
+        made = {
+            "command": None if command is None else shlex.join(command),
+            "overrides": list(overrides),
+            "seed": config.seed,
+            "started": started,
+            "fit_seconds": seconds,
+            "python": platform.python_version(),
+            "versions": versions((*LIBRARIES, "holoviews", "bokeh")),
+        }
+        (tmp / RUN).write_text(json.dumps(made, indent=2) + "\n")
         (tmp / DIAGNOSTICS).write_text(json.dumps(_diagnostics_dict(diagnostics), indent=2) + "\n")
         posterior.summary().to_csv(tmp / SUMMARY)
         if report:

@@ -116,6 +116,35 @@ def test_uncertainty_split_bands_are_mean_plus_minus_two_sd(reg, reg_pred):
         assert len(of(panel, hv.Scatter)) == 1
 
 
+def test_predicted_vs_observed_and_residuals_with_any_number_of_inputs(bern):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(25, 3)).astype(np.float32)
+    y = x @ np.array([1.0, -1.0, 0.5]) + 0.1 * rng.normal(size=25)
+    post = bp.fit(bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(4,)))), x, y, FIT, seed=0)
+    pred = bp.predict(post, x)
+    left, right = plots.predicted_vs_observed(pred, y)
+    (diagonal,), (bars,), (dots,) = of(left, hv.Curve), of(left, hv.ErrorBars), of(left, hv.Scatter)
+    np.testing.assert_array_equal(dots.dimension_values("observed"), y)
+    np.testing.assert_allclose(dots.dimension_values("predicted"), pred.mean, rtol=1e-6)
+    # each error bar spans the central 95 % band of that row's predictive
+    np.testing.assert_allclose(bars.dimension_values("predicted") - bars.dimension_values("below"),
+                               pred.quantiles[0.025], rtol=1e-5, atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(bars.dimension_values("predicted") + bars.dimension_values("above"),
+                               pred.quantiles[0.975], rtol=1e-5, atol=1e-6)  # fmt: skip
+    low, high = diagonal.dimension_values(0)
+    assert low <= min(y.min(), pred.quantiles[0.025].min()) and high >= max(y.max(), pred.quantiles[0.975].max())
+    np.testing.assert_array_equal(diagonal.dimension_values(0), diagonal.dimension_values(1))
+    (zero,), (residuals,) = of(right, hv.Curve), of(right, hv.Scatter)
+    np.testing.assert_allclose(residuals.dimension_values("residual"), y - pred.mean, rtol=1e-5, atol=1e-6)
+    assert set(zero.dimension_values("residual")) == {0.0}
+    with raises(ValueError, "y: must have one value per row of pred.x (25), got shape (24,)."):
+        plots.predicted_vs_observed(pred, y[:-1])
+    with raises(ValueError, "pred: holds class probabilities (a classification likelihood); predicted_vs_observed"):
+        plots.predicted_vs_observed(bp.predict(bern, bern.x), bern.y)
+    with raises(TypeError, "pred: must be bnnppl.Predictions (from bnnppl.predict), got 3."):
+        plots.predicted_vs_observed(3, y)
+
+
 def test_regression_errors(reg, reg_pred, bern):
     cls_pred = bp.predict(bern, bern.x[:5])
     few = dataclasses.replace(reg_pred, quantiles={0.5: reg_pred.quantiles[0.5]})
@@ -315,6 +344,9 @@ def test_rank_bins_sum_to_the_draws_per_chain(chains):
 
 
 def test_densities_hold_each_chains_draws(chains):
+    many = plots.densities(chains, "net.Dense_0.bias", index=[0, 1, 2])
+    assert many._max_cols == 2  # two panels per row
+    assert hv.Store.lookup_options("bokeh", many, "plot").kwargs["shared_axes"] is False  # each its own axes
     plot = plots.densities(chains, "net.Dense_0.bias", index=3)
     assert [p.label for p in plot] == ["net.Dense_0.bias[3]"]
     for c in (0, 1):
@@ -346,20 +378,38 @@ def test_chain_plot_errors(chains):
 # --------------------------------------------------------------------------- loss and calibration
 
 
-def test_loss_curve_is_the_losses_on_a_log_axis(reg):
-    curve = plots.loss(reg)
-    np.testing.assert_array_equal(curve.dimension_values("step"), np.arange(20))
-    if reg.stats["loss"].min() > 0:
-        np.testing.assert_allclose(curve.dimension_values("loss"), reg.stats["loss"])
-        assert curve.vdims[0].label == "loss"
-    assert hv.Store.lookup_options("bokeh", curve, "plot").kwargs["logy"] is True
+def test_loss_curve_is_the_losses_on_a_log_axis_with_a_moving_average(reg):
+    plot = plots.loss(reg)
+    raw, smooth = of(plot, hv.Curve)
+    assert (raw.label, smooth.label) == ("per step", "moving average")  # "loss" would break matplotlib
+    np.testing.assert_array_equal(raw.dimension_values("step"), np.arange(20))
+    losses = np.asarray(reg.stats["loss"], dtype=np.float64)
+    if losses.min() > 0:
+        np.testing.assert_allclose(raw.dimension_values("loss"), losses)
+        assert raw.vdims[0].label == "loss"
+    # 20 steps: a window of max(1, 20 // 50) = 1 step, the losses themselves
+    np.testing.assert_allclose(smooth.dimension_values("loss"), raw.dimension_values("loss"))
+    options = hv.Store.lookup_options("bokeh", plot, "plot").kwargs
+    assert options["logy"] is True
+    finite = raw.dimension_values("loss")
+    ticks = options["yticks"]
+    assert 2 <= len(ticks) <= 5 and ticks == sorted(ticks)
+    assert ticks[0] == pytest.approx(finite.min(), rel=0.05) and ticks[-1] == pytest.approx(finite.max(), rel=0.05)
+    assert all(float(f"{t:.2g}") == t for t in ticks)  # two significant digits: readable labels
+
+
+def test_loss_moving_average_is_the_mean_of_the_last_two_percent_of_steps(reg):
+    losses = 100 + np.arange(200.0) % 7  # 200 steps: a window of 4
+    smooth = of(plots.loss(dataclasses.replace(reg, stats={"loss": losses})), hv.Curve)[1]
+    expected = [losses[max(0, i - 3) : i + 1].mean() for i in range(200)]
+    np.testing.assert_allclose(smooth.dimension_values("loss"), expected)
 
 
 def test_negative_losses_are_shifted_and_labelled(reg):
     losses = np.array([5.0, -2.0, np.nan, -3.0])
-    curve = plots.loss(dataclasses.replace(reg, stats={"loss": losses}))
-    np.testing.assert_array_equal(curve.dimension_values("loss"), [9.0, 2.0, np.nan, 1.0])
-    assert curve.vdims[0].label == "loss - min(loss) + 1"
+    raw, _ = of(plots.loss(dataclasses.replace(reg, stats={"loss": losses})), hv.Curve)
+    np.testing.assert_array_equal(raw.dimension_values("loss"), [9.0, 2.0, np.nan, 1.0])
+    assert raw.vdims[0].label == "loss - min(loss) + 1"
 
 
 def test_calibration_classification_is_the_reliability_diagram(bern):
@@ -476,6 +526,7 @@ def every_plot(reg, reg_pred, chains, bern, cat):
     return {
         "regression": plots.regression(reg_pred, reg.x, reg.y, truth=lambda x: x * np.sin(5 * x)),
         "uncertainty_split": plots.uncertainty_split(reg_pred, reg.x, reg.y),
+        "predicted_vs_observed": plots.predicted_vs_observed(bp.predict(reg, reg.x), reg.y),
         "decision_surface": plots.decision_surface(bern, bern.x, bern.y, resolution=10),
         "decision_surface_3": plots.decision_surface(cat, cat.x, cat.y, resolution=10),
         "uncertainty_map": plots.uncertainty_map(bern, bern.x, bern.y, resolution=10),
@@ -501,6 +552,20 @@ def test_every_plot_saves_a_png_that_is_not_blank(every_plot, tmp_path):
         pixels = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
         assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 10, name
     assert sorted(p.name for p in (tmp_path / "slides").iterdir()) == sorted(f"{n}.png" for n in every_plot)
+
+
+def test_png_is_at_least_1200_pixels_wide_for_slides(every_plot, tmp_path):
+    from PIL import Image
+
+    def size(path):
+        with Image.open(path) as image:
+            return image.size
+
+    for name in ("regression", "uncertainty_split", "loss"):
+        width, height = size(plots.save_png(every_plot[name], tmp_path / f"{name}.png"))
+        assert width >= plots.export.MIN_WIDTH and height > 200, (name, width, height)
+    # an explicit dpi is kept: 50 dpi gives a small image
+    assert size(plots.save_png(every_plot["loss"], tmp_path / "small.png", dpi=50))[0] < 400
 
 
 def test_holomap_saves_its_last_frame(every_plot, tmp_path):

@@ -4,6 +4,7 @@ import html
 import json
 import re
 
+import numpy as np
 import pytest
 import yaml
 
@@ -120,6 +121,20 @@ def test_header_says_how_the_run_was_made_and_metrics_say_what_they_mean(tmp_pat
                                                  config["inference"]))  # fmt: skip
 
 
+def test_regression_with_many_inputs_shows_predicted_against_observed(tmp_path, chrome):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3))
+    table = np.column_stack([x, x @ [1.0, -1.0, 0.5] + 0.1 * rng.normal(size=40)])
+    np.savetxt(tmp_path / "train.csv", table, delimiter=",", header="a,b,c,t", comments="")
+    run = tiny_run(tmp_path, {"train": str(tmp_path / "train.csv"), "test_fraction": 0.25},
+                   {"family": "gaussian"}, {"method": "svi", "steps": 100, "draws": 20})  # fmt: skip
+    page = text(run)
+    assert headings(page) == ["Diagnostics", "Metrics", "Predictions (test rows)", "Calibration (test rows)",
+                              "Inference", "Config"]  # fmt: skip
+    assert open_page(chrome, run / "report.html", timeout=60) >= 5  # two panels, calibration, loss, densities
+    assert console_errors(chrome) == []
+
+
 def test_contents_sidebar_lists_every_section(regression_run):
     page = text(regression_run)
     toc = re.findall(r'<li><a href="#([a-z0-9-]+)">(.*?)</a></li>', page)
@@ -132,29 +147,35 @@ LAYOUT_JS = """
 const box = (e) => e.getBoundingClientRect();
 const nav = box(document.querySelector("nav.contents")), main = box(document.querySelector("main"));
 // bokeh's root divs have display: contents: their children are the flex items
-const plots = Array.from(document.querySelectorAll(".plots > div > *")).map(box).filter((r) => r.width > 0);
+const sections = Array.from(document.querySelectorAll(".plots")).map(
+    (p) => Array.from(p.querySelectorAll(":scope > div > *")).map(box).filter((r) => r.width > 0)
+        .map((r) => [Math.round(r.top), r.left, r.right]));
 return {nav: [nav.left, nav.right, nav.top, nav.bottom], main: [main.left, main.right, main.top],
-        tops: plots.map((r) => Math.round(r.top)), rights: plots.map((r) => r.right),
-        overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth};
+        sections: sections, overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth};
 """
 
 
-def test_report_layout_at_1400_and_800_pixels(chrome, regression_run):
-    """Wide: the contents sit left of the sections and plots share rows; narrow: the contents
-    go above, one column, and nothing is wider than the window."""
+def test_report_layout_at_1400_and_800_pixels(chrome, classification_run):
+    """Wide: the contents sit left of the sections and the four 2-D maps fill two rows of two;
+    narrow: the contents go above, one column, and nothing is wider than the window."""
+    page = classification_run / "report.html"
     try:
         chrome.set_window_size(1400, 2000)
-        open_page(chrome, regression_run / "report.html", timeout=60)
+        open_page(chrome, page, timeout=60)
         wide = chrome.execute_script(LAYOUT_JS)
         assert wide["nav"][1] <= wide["main"][0]  # side by side
-        assert len(wide["tops"]) != len(set(wide["tops"]))  # at least two plots on one row
+        maps = wide["sections"][2]  # Predictions: decision surface, entropy, mutual information, MAP draw
+        assert len(maps) == 4 and [top for top, _, _ in maps].count(maps[0][0]) == 2, maps  # two per row
+        assert all(right <= wide["main"][1] for section in wide["sections"] for _, _, right in section)
         assert wide["overflow"] <= 0
         chrome.set_window_size(800, 2000)
-        open_page(chrome, regression_run / "report.html", timeout=60)
+        open_page(chrome, page, timeout=60)
         narrow = chrome.execute_script(LAYOUT_JS)
         assert narrow["nav"][3] <= narrow["main"][2]  # the contents above the sections
         assert narrow["overflow"] <= 0, narrow
-        assert max(narrow["rights"]) <= 800
+        for section in narrow["sections"]:
+            assert len({top for top, _, _ in section}) == len(section)  # one plot per row
+            assert all(right <= 800 for _, _, right in section)
         assert console_errors(chrome) == []
     finally:
         chrome.set_window_size(1280, 2000)

@@ -9,6 +9,7 @@ builder                     shows
 =========================== ===================================================================
 ``regression``              1-D predictive: median, 50 % and 95 % bands, training data, truth
 ``uncertainty_split``       1-D: mean +- 2 sd of the epistemic and of the aleatoric part
+``predicted_vs_observed``   regression, any inputs: mean and 95 % band against y; residuals
 ``decision_surface``        2-D classes: P(y = 1) (or the top class probability) on a grid
 ``uncertainty_map``         2-D classes: predictive std, entropy or mutual information
 ``map_contour``             2-D classes: the draw of highest log joint density (``log_joint``)
@@ -33,7 +34,7 @@ from bnnppl.plots.animation import draws_animation
 from bnnppl.plots.classification import decision_surface, log_joint, map_contour, uncertainty_map
 from bnnppl.plots.diagnostics import densities, loss, rank, smc_history, trace
 from bnnppl.plots.export import save_png
-from bnnppl.plots.predictive import calibration, regression, uncertainty_split
+from bnnppl.plots.predictive import calibration, predicted_vs_observed, regression, uncertainty_split
 
 __all__ = [
     "BAND_LEVELS",
@@ -49,6 +50,7 @@ __all__ = [
     "log_joint",
     "loss",
     "map_contour",
+    "predicted_vs_observed",
     "rank",
     "regression",
     "save_png",

@@ -73,8 +73,15 @@ def _dots(el: Any, color: str, size: float = 6.0) -> Any:
     )
 
 
-def _figure(obj: Any, title: str, **both: Any) -> Any:
-    return _style(obj, bokeh=dict(_SIZE), mpl={"aspect": 1.6}, title=title, **both)
+def _figure(obj: Any, title: str, legend_position: str = "top_right", **both: Any) -> Any:
+    """``obj`` sized and titled; in bokeh its legend sits in one row above the plot, off the data
+    (``legend_position`` places it inside a PNG's axes)."""
+    bokeh = dict(_SIZE)
+    overlay = isinstance(obj, hv.Overlay | hv.NdOverlay)
+    if overlay:
+        bokeh |= {"legend_position": "top", "legend_cols": 6}
+    mpl = {"aspect": 1.6} | ({"legend_position": legend_position} if overlay else {})
+    return _style(obj, bokeh=bokeh, mpl=mpl, title=title, **both)
 
 
 def _layout(panels: list, cols: int) -> hv.Layout:
@@ -197,13 +204,21 @@ def _image(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, vdim: hv.Dimensio
     return _style(img, cmap=cmap, colorbar=True, **({} if clim is None else {"clim": clim}))
 
 
+MARKERS = (("circle", "o"), ("triangle", "^"), ("square", "s"), ("diamond", "D"),
+           ("inverted_triangle", "v"), ("star", "*"), ("hex", "h"), ("plus", "P"))  # fmt: skip
+"""Class k's marker (bokeh, matplotlib) on a map: a shape per class, white with a black edge,
+so that it stands out on every colour of the surface below it."""
+
+
 def _points(x: np.ndarray, y: np.ndarray | None) -> list[hv.Points]:
     if y is None:
         return [_dots(hv.Points(x, ["x0", "x1"], label="data"), BLACK)]
     labels = y.astype(np.int64)
-    return [
-        _dots(
-            hv.Points(x[labels == k], ["x0", "x1"], label=f"class {k}"), CLASS_COLORS[k % len(CLASS_COLORS)]
-        )
-        for k in np.unique(labels).tolist()
-    ]
+    out = []
+    for k in np.unique(labels).tolist():
+        bokeh_marker, mpl_marker = MARKERS[k % len(MARKERS)]
+        points = hv.Points(x[labels == k], ["x0", "x1"], label=f"class {k}")
+        bokeh = {"marker": bokeh_marker, "size": 8, "fill_color": "white", "line_color": "black"}
+        mpl = {"marker": mpl_marker, "s": 40, "facecolors": "white", "edgecolors": "black"}
+        out.append(_style(points, bokeh=bokeh | {"line_width": 1.2}, mpl=mpl | {"linewidth": 1.0}))
+    return out

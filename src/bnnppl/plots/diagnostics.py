@@ -78,7 +78,10 @@ def _per_chain(el: hv.Element, chain: int) -> hv.Element:
 
 
 def _panels(build: Callable[[str, np.ndarray], Any], elements: list, title: str) -> hv.Layout:
-    return _layout([_figure(build(label, draws), f"{title}: {label}") for label, draws in elements], 1)
+    """One panel per element, two per row, each with its own axes (values of different weights
+    differ in scale)."""
+    panels = [_figure(build(label, draws), f"{title}: {label}") for label, draws in elements]
+    return _style(_layout(panels, 2), bokeh={"shared_axes": False})
 
 
 def trace(
@@ -183,8 +186,10 @@ def densities(
 # --------------------------------------------------------------------------- fit
 
 
-def loss(posterior: Posterior) -> hv.Curve:
-    """The SVI loss (negative ELBO) per step on a log y axis.
+def loss(posterior: Posterior) -> hv.Overlay:
+    """The SVI loss (negative ELBO) per step on a log y axis: each step's loss, light, and its
+    moving average over 2 % of the steps (at least 1), with about five labelled ticks that span
+    the values drawn (a log axis of bokeh's own labels only powers of ten).
 
     A loss that reaches 0 or below is drawn as ``loss - min(loss) + 1`` (the y label says so), so
     the log axis still shows the trend; non-finite losses are left as gaps.
@@ -193,8 +198,9 @@ def loss(posterior: Posterior) -> hv.Curve:
     >>> from bnnppl.datasets import sine_regression
     >>> x, y = sine_regression(n=20)
     >>> post = bp.fit(bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(4,)))), x, y, bp.SVI(steps=20, draws=8))
-    >>> loss(post).dimension_values("step").tolist()[-3:]
-    [17, 18, 19]
+    >>> plot = loss(post)
+    >>> [curve.label for curve in plot], plot.Curve.Per_step.dimension_values("step").tolist()[-3:]
+    (['per step', 'moving average'], [17, 18, 19])
     """
     posterior = _check_posterior(posterior)
     if "loss" not in posterior.stats:
@@ -211,8 +217,43 @@ def loss(posterior: Posterior) -> hv.Curve:
     if low <= 0:
         values, label = values - low + 1, "loss - min(loss) + 1"
     values = np.where(finite, values, np.nan)
-    curve = hv.Curve((np.arange(values.size), values), "step", hv.Dimension("loss", label=label))
-    return _figure(_line(curve, BLUE, 1.5), "SVI loss", logy=True)
+    steps, vdim = np.arange(values.size), hv.Dimension("loss", label=label)
+    raw = _style(_line(hv.Curve((steps, values), "step", vdim, label="per step"), BLUE, 1.0),
+                 bokeh={"line_alpha": 0.35}, mpl={"alpha": 0.35})  # fmt: skip
+    smooth = _line(hv.Curve((steps, moving_average(values, max(1, values.size // 50))), "step", vdim,
+                            label="moving average"), BLUE, 2.0)  # fmt: skip
+    plot = _figure(hv.Overlay([raw, smooth]), "SVI loss", logy=True)
+    return _style(plot, bokeh={"yticks": log_ticks(values[finite])})  # matplotlib labels log axes well
+
+
+def moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    """The mean of the finite values among the last ``window`` (the current one included).
+
+    >>> moving_average(np.array([1.0, 3.0, np.nan, 5.0]), 2).tolist()
+    [1.0, 2.0, 3.0, 5.0]
+    """
+    finite = np.isfinite(values)
+    sums = np.cumsum(np.where(finite, values, 0.0))
+    counts = np.cumsum(finite)
+    start = np.maximum(np.arange(values.size) - window, -1)
+    pad = lambda a: np.concatenate([[0], a])  # noqa: E731
+    total, count = sums - pad(sums)[start + 1], counts - pad(counts)[start + 1]
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def log_ticks(values: np.ndarray, count: int = 5) -> list[float]:
+    """About ``count`` round values (two significant digits), evenly spaced in log between the
+    smallest and largest of ``values`` (all positive).
+
+    >>> log_ticks(np.array([110.0, 200.0]))
+    [110.0, 130.0, 150.0, 170.0, 200.0]
+    """
+    low, high = float(np.min(values)), float(np.max(values))
+    if high <= low:
+        return [low]
+    raw = np.geomspace(low, high, count)
+    digits = 1 - np.floor(np.log10(raw)).astype(int)
+    return sorted({float(round(v, d)) for v, d in zip(raw, digits, strict=True)})
 
 
 def smc_history(posterior: Posterior) -> hv.Layout:

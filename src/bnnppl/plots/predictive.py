@@ -1,4 +1,5 @@
-"""Plots of ``Predictions``: the 1-D regression predictive, its uncertainty split, calibration."""
+"""Plots of ``Predictions``: the 1-D regression predictive, its uncertainty split, predicted against
+observed (any number of inputs), calibration."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from bnnppl.plots._common import (
     _line,
     _quote,
     _regression_pred,
+    _style,
     _targets,
 )
 
@@ -142,6 +144,53 @@ def uncertainty_split(pred: Predictions, x_train: Any = None, y_train: Any = Non
         title = f"{name.capitalize()} uncertainty"
         panels.append(_figure(hv.Overlay(layers, label=name), title, legend_position="top_left"))
     return _layout(panels, 2)
+
+
+# --------------------------------------------------------------------------- any number of inputs
+
+
+def predicted_vs_observed(pred: Predictions, y: Any) -> hv.Layout:
+    """Two panels for a regression with any number of inputs: the predictive mean against the
+    observed target, each with its central 95 % band as an error bar and the diagonal where a
+    perfect prediction would sit; and the residuals (observed minus mean) against the mean,
+    with the zero line. Needs ``pred.quantiles`` at 0.025 and 0.975 (``bnnppl.predict`` makes
+    them). Returns a ``Layout`` of two ``Overlay`` panels.
+
+    >>> import bnnppl as bp
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(30, 3)).astype(np.float32)
+    >>> y = x @ np.array([1.0, -1.0, 0.5]) + 0.1 * rng.normal(size=30)
+    >>> post = bp.fit(bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(4,)))), x, y, bp.SVI(steps=20, draws=8))
+    >>> plot = predicted_vs_observed(bp.predict(post, x), y)
+    >>> [[type(el).__name__ for el in panel] for panel in plot]
+    [['Curve', 'ErrorBars', 'Scatter'], ['Curve', 'Scatter']]
+    """
+    pred = _check_pred(pred)
+    if pred.probs is not None:
+        raise ValueError(
+            "pred: holds class probabilities (a classification likelihood); predicted_vs_observed needs "
+            "predictions of a regression likelihood."
+        )
+    y = _targets("y", y, pred.x.shape[0], "pred.x")
+    if pred.quantiles is None or not {0.025, 0.975} <= set(pred.quantiles):
+        raise ValueError(
+            "pred.quantiles: needs levels [0.025, 0.975] (the 95 % band), got "
+            f"{sorted(pred.quantiles or {})}; bnnppl.predict(posterior, x) computes them."
+        )
+    mean = np.asarray(pred.mean, dtype=np.float64)
+    low, high = (np.asarray(pred.quantiles[q], dtype=np.float64) for q in (0.025, 0.975))
+    obs, pre = hv.Dimension("observed", label="observed y"), hv.Dimension("predicted", label="predicted y")
+    ends = [float(min(y.min(), low.min())), float(max(y.max(), high.max()))]
+    diagonal = _line(hv.Curve((ends, ends), obs, pre, label="perfect"), BLACK, 1.0, dash=True)
+    bars = hv.ErrorBars((y, mean, mean - low, high - mean), obs, [pre, "below", "above"], label="95 % band")
+    bars = _style(bars, bokeh={"line_alpha": 0.4}, mpl={"alpha": 0.4}, color=BLUE)
+    dots = _dots(hv.Scatter((y, mean), obs, pre, label="predictive mean"), BLUE, 5)
+    left = _figure(hv.Overlay([diagonal, bars, dots]), "Predicted against observed")
+    res = hv.Dimension("residual", label="observed - predicted")
+    zero = hv.Curve(([mean.min(), mean.max()], [0.0, 0.0]), pre, res, label="zero")
+    residuals = _dots(hv.Scatter((mean, y - mean), pre, res, label="residual"), BLUE, 5)
+    right = _figure(hv.Overlay([_line(zero, BLACK, 1.0, dash=True), residuals]), "Residuals")
+    return _layout([left, right], 2)
 
 
 # --------------------------------------------------------------------------- calibration

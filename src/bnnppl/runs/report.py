@@ -347,6 +347,10 @@ def _plots(config: RunConfig, posterior: Posterior, data: Any) -> list[Any]:
         out += [plots.uncertainty_map(posterior, x, y, kind="mutual_information")]
         out += [plots.map_contour(posterior, x, y)]
         out += ["<h2>Posterior draws</h2>", plots.draws_animation(posterior, x, y)]
+    elif config.task == "regression":  # more than one input: no curve to draw, so y against its prediction
+        rows = "test rows" if data.x_test is not None else "training rows"
+        pred = predict(posterior, x_eval, seed=config.seed)
+        out += [f"<h2>Predictions ({rows})</h2>", plots.predicted_vs_observed(pred, y_eval)]
     split = "test" if data.x_test is not None else "training"
     out += [f"<h2>Calibration ({split} rows)</h2>", plots.calibration(predict(posterior, x_eval), y_eval)]
     out += ["<h2>Inference</h2>"]

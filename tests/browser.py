@@ -19,6 +19,7 @@ fails for anything else. Helpers, all taking the driver first:
 - ``requests_made(driver)``: every URL the page asked for since the last call (file, data, ...).
 - ``wait_rendered(driver)``: wait until every bokeh root has a view and every plot has finished.
 - ``plot_pixels(driver)``: per bokeh plot, what its canvas holds (size, colours, digest, ...).
+- ``buttons(driver)`` / ``click_button(driver, index)``: read / click bokeh buttons.
 - ``sliders(driver)`` / ``move_slider(driver, index, steps)``: read / move slider widgets with the
   keyboard, as a reader would.
 """
@@ -82,6 +83,11 @@ _SLIDERS_JS = """
 return views.filter((v) => v.model.type === "Slider").map((v) => ({
   id: v.model.id, value: v.model.value, start: v.model.start, end: v.model.end,
   handle: v.shadow_el.querySelector(".noUi-handle")}));
+"""
+
+_BUTTONS_JS = """
+return views.filter((v) => v.model.type === "Button").map((v) => ({
+  id: v.model.id, label: v.model.label, element: v.shadow_el.querySelector("button")}));
 """
 
 
@@ -172,6 +178,18 @@ def plot_pixels(driver) -> list[dict]:
 def sliders(driver) -> list[dict]:
     """The page's bokeh slider widgets, in page order: ``id``, ``value``, ``start``, ``end``, ``handle``."""
     return driver.execute_script(_VIEWS_JS + _SLIDERS_JS)
+
+
+def buttons(driver) -> list[dict]:
+    """The page's bokeh buttons, in page order: ``id``, ``label`` and ``element`` (to click)."""
+    return driver.execute_script(_VIEWS_JS + _BUTTONS_JS)
+
+
+def click_button(driver, index: int = 0) -> str:
+    """Click button `index`; wait for the redraw; return its label then."""
+    buttons(driver)[index]["element"].click()
+    wait_rendered(driver)
+    return buttons(driver)[index]["label"]
 
 
 def move_slider(driver, index: int = 0, steps: int = 1) -> float:

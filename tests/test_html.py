@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import time
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,7 +15,16 @@ import pytest
 
 from bnnppl.runs import html as _html
 from bnnppl.runs.html import save_html
-from browser import console_errors, move_slider, open_page, plot_pixels, requests_made, sliders
+from browser import (
+    buttons,
+    click_button,
+    console_errors,
+    move_slider,
+    open_page,
+    plot_pixels,
+    requests_made,
+    sliders,
+)
 
 XS = np.linspace(0.0, 1.0, 60)
 RED = "#d62728"
@@ -227,6 +237,46 @@ def test_slider_shows_every_frame(chrome, page):
     assert plot_pixels(chrome)[2]["digest"] == digests[0]  # and back to the first
     assert console_errors(chrome) == []
     assert [url for url in requests_made(chrome) if _remote(url)] == []
+
+
+def test_play_button_runs_through_the_frames(chrome, page):
+    open_page(chrome, page)
+    assert [b["label"] for b in buttons(chrome)] == ["\u25b6 Play"]
+    assert click_button(chrome, 0) == "\u275a\u275a Pause"
+    deadline = time.monotonic() + 10
+    while sliders(chrome)[0]["value"] < 2 and time.monotonic() < deadline:  # a frame every 0.6 s
+        time.sleep(0.1)
+    assert sliders(chrome)[0]["value"] >= 2
+    assert click_button(chrome, 0) == "\u25b6 Play"
+    stopped = sliders(chrome)[0]["value"]
+    time.sleep(1.5)
+    assert sliders(chrome)[0]["value"] == stopped  # paused
+    assert console_errors(chrome) == []
+
+
+def test_a_holomap_becomes_a_player():
+    """One key dimension: the first frame drawn once, a play button and a slider under it; per frame
+    only the data of the layers that change; axes that hold every frame."""
+    frames = hv.HoloMap(
+        {key: hv.Curve((XS, (i + 1) * np.sin(3 * XS)), "x", "y") * hv.Scatter(([0.5], [0.0]), "x", "y")
+         for i, key in enumerate((0, 5, 10, 15))},
+        kdims=hv.Dimension("draw"),
+    )  # fmt: skip
+    figure, controls = _html._player(frames).children
+    button, slider = controls.children
+    assert (slider.start, slider.end, slider.value, slider.title) == (0, 3, 0, "draw 0 (1 of 4)")
+    assert button.label == "\u25b6 Play"
+    (callback,) = slider.js_property_callbacks["change:value"]
+    assert callback.args["keys"] == ["0", "5", "10", "15"]
+    (curve_frames,) = callback.args["frames"]  # the point is the same in every frame: not recorded
+    for k, frame in enumerate(curve_frames):
+        np.testing.assert_allclose(frame.data["y"], (k + 1) * np.sin(3 * XS))
+    assert figure.y_range.start <= 0.0 and figure.y_range.end >= 4.0  # the tallest frame fits
+    assert _html._player(frames[0:6]) is not None and _html._player(frames[0:1]) is None  # one frame: a plot
+    two_keys = hv.HoloMap(
+        {(a, b): hv.Curve((XS, a * XS + b)) for a in (1, 2) for b in (0, 1)}, kdims=["a", "b"]
+    )
+    assert _html._player(two_keys) is None  # Panel's embed: a slider per key dimension
 
 
 def test_holomaps_are_embedded_apart(chrome, tmp_path):

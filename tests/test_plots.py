@@ -132,14 +132,18 @@ def test_predicted_vs_observed_and_residuals_with_any_number_of_inputs(bern):
     np.testing.assert_allclose(bars.dimension_values("predicted") + bars.dimension_values("above"),
                                pred.quantiles[0.975], rtol=1e-5, atol=1e-6)  # fmt: skip
     low, high = diagonal.dimension_values(0)
-    assert low <= min(y.min(), pred.quantiles[0.025].min()) and high >= max(y.max(), pred.quantiles[0.975].max())
+    assert low <= min(y.min(), pred.quantiles[0.025].min()) and high >= max(
+        y.max(), pred.quantiles[0.975].max()
+    )
     np.testing.assert_array_equal(diagonal.dimension_values(0), diagonal.dimension_values(1))
     (zero,), (residuals,) = of(right, hv.Curve), of(right, hv.Scatter)
     np.testing.assert_allclose(residuals.dimension_values("residual"), y - pred.mean, rtol=1e-5, atol=1e-6)
     assert set(zero.dimension_values("residual")) == {0.0}
     with raises(ValueError, "y: must have one value per row of pred.x (25), got shape (24,)."):
         plots.predicted_vs_observed(pred, y[:-1])
-    with raises(ValueError, "pred: holds class probabilities (a classification likelihood); predicted_vs_observed"):
+    with raises(
+        ValueError, "pred: holds class probabilities (a classification likelihood); predicted_vs_observed"
+    ):
         plots.predicted_vs_observed(bp.predict(bern, bern.x), bern.y)
     with raises(TypeError, "pred: must be bnnppl.Predictions (from bnnppl.predict), got 3."):
         plots.predicted_vs_observed(3, y)
@@ -394,7 +398,9 @@ def test_loss_curve_is_the_losses_on_a_log_axis_with_a_moving_average(reg):
     finite = raw.dimension_values("loss")
     ticks = options["yticks"]
     assert 2 <= len(ticks) <= 5 and ticks == sorted(ticks)
-    assert ticks[0] == pytest.approx(finite.min(), rel=0.05) and ticks[-1] == pytest.approx(finite.max(), rel=0.05)
+    assert ticks[0] == pytest.approx(finite.min(), rel=0.05) and ticks[-1] == pytest.approx(
+        finite.max(), rel=0.05
+    )
     assert all(float(f"{t:.2g}") == t for t in ticks)  # two significant digits: readable labels
 
 
@@ -459,11 +465,16 @@ def test_draws_animation_regression_frames_are_the_draws(reg):
     grid = anim[4].Curve.Draw.dimension_values("x")
     np.testing.assert_allclose(grid[[0, -1]], [reg.x.min() - 0.1, reg.x.max() + 0.1], rtol=1e-6)
     f = network_draws(reg, grid[:, None].astype(np.float32))[..., 0]
+    band = bp.predict(reg, grid[:, None]).quantiles  # the whole posterior's, behind every draw
     for k in anim.keys():
+        area, _, _ = anim[k]
+        assert [type(el) for el in anim[k]] == [hv.Area, hv.Curve, hv.Scatter] and area.label == "95 % band"
+        np.testing.assert_allclose(area.dimension_values("lower"), band[0.025], rtol=1e-5)
+        np.testing.assert_allclose(area.dimension_values("upper"), band[0.975], rtol=1e-5)
         np.testing.assert_allclose(anim[k].Curve.Draw.dimension_values("y"), f[k], rtol=1e-5, atol=1e-6)
         np.testing.assert_array_equal(anim[k].Scatter.Data.dimension_values("y"), reg.y)
     assert plots.draws_animation(reg, reg.x, frames=100).keys() == list(range(8))  # at most every draw
-    assert len(plots.draws_animation(reg, reg.x, frames=1)[0]) == 1  # no y: no data layer
+    assert len(plots.draws_animation(reg, reg.x, frames=1)[0]) == 2  # no y: no data layer
 
 
 def test_draws_animation_classification_frames_are_decision_surfaces(bern):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import holoviews as hv
@@ -39,14 +42,27 @@ def _has_matplotlib() -> bool:
 def _load_backends() -> None:
     import holoviews.plotting.bokeh  # noqa: F401  (registers the bokeh options)
 
-    _has_matplotlib()
+
+_FOR_PNG = contextvars.ContextVar("bnnppl_plots_for_png", default=True)
+
+
+@contextlib.contextmanager
+def bokeh_only() -> Iterator[None]:
+    """Plots built inside get bokeh options only: no matplotlib import (about a second), for pages
+    that save no PNG; ``save_png`` of such a plot draws it unstyled."""
+    token = _FOR_PNG.set(False)
+    try:
+        yield
+    finally:
+        _FOR_PNG.reset(token)
 
 
 def _style(obj: Any, bokeh: dict | None = None, mpl: dict | None = None, **both: Any) -> Any:
-    """``obj`` with options for each backend: ``both`` for both, then each backend's own."""
+    """``obj`` with options for each backend: ``both`` for both, then each backend's own
+    (matplotlib's where it is installed, unless built under ``bokeh_only``)."""
     _load_backends()
     obj = obj.opts(**both, **(bokeh or {}), backend="bokeh")
-    if _has_matplotlib():
+    if _FOR_PNG.get() and _has_matplotlib():
         obj = obj.opts(**both, **(mpl or {}), backend="matplotlib")
     return obj
 

@@ -13,6 +13,7 @@ from bnnppl._data import check_x
 from bnnppl.plots._common import (
     BLACK,
     BLUE,
+    _band,
     _check_posterior,
     _dots,
     _figure,
@@ -23,6 +24,7 @@ from bnnppl.plots._common import (
     _surface_inputs,
 )
 from bnnppl.plots.classification import _probability_surface
+from bnnppl.plots.predictive import _area
 from bnnppl.spec.likelihoods import Categorical
 
 if TYPE_CHECKING:
@@ -45,7 +47,8 @@ def draws_animation(
     ``frames`` draws evenly spaced over all draws (chains in order, as ``flat_samples``; fewer
     when the posterior has fewer draws), keyed by their flat index ``draw``. Inputs with one
     column: each frame is that draw's predictive mean (the network output ``f`` for a Gaussian)
-    as a ``Curve`` on a grid, with the data ``Scatter`` when ``y`` is given. Two columns
+    as a ``Curve`` on a grid, in front of the whole posterior's 95 % predictive band (regression:
+    an ``Area``, the same in every frame) and with the data ``Scatter`` when ``y`` is given. Two columns
     (classification): each frame is that draw's decision surface as in ``decision_surface``.
 
     >>> import bnnppl as bp
@@ -83,30 +86,40 @@ def draws_animation(
     chosen = dataclasses.replace(posterior, samples=flat)  # the chosen draws as one chain
     build = _curve_frames if x.shape[1] == 1 else _surface_frames
     return hv.HoloMap(
-        dict(zip(picks.tolist(), build(chosen, x, y, resolution, padding), strict=True)), kdims="draw"
+        dict(zip(picks.tolist(), build(chosen, posterior, x, y, resolution, padding), strict=True)),
+        kdims="draw",
     )
 
 
-def _curve_frames(posterior: Posterior, x: np.ndarray, y: Any, resolution: int, padding: float) -> list:
+def _curve_frames(
+    posterior: Posterior, whole: Posterior, x: np.ndarray, y: Any, resolution: int, padding: float
+) -> list:
     import jax.numpy as jnp
 
     from bnnppl.model.likelihoods import moments
     from bnnppl.results.draws import network_draws
+    from bnnppl.results.prediction import predict
 
     lo, hi = float(x.min()) - padding, float(x.max()) + padding
     grid = np.linspace(lo, hi if hi > lo else lo + 1.0, resolution)
+    band = predict(whole, grid[:, None], keep_samples=False).quantiles  # None: a classifier's curve
+    behind = [] if not band else [_band(_area(grid, band[0.025], band[0.975], "95 % band"), BLUE, 0.15)]
     f = network_draws(posterior, grid[:, None].astype(np.float32))
     means = np.asarray(moments(posterior.bnn.likelihood, jnp.asarray(f), 1.0)[0])  # mean needs no sigma
     data = [] if y is None else [_dots(hv.Scatter((x[:, 0], y), "x", "y", label="data"), BLACK, 5)]
     return [
         _figure(
-            hv.Overlay([_line(hv.Curve((grid, m), "x", "y", label="draw"), BLUE), *data]), "Posterior draw"
+            hv.Overlay([*behind, _line(hv.Curve((grid, m), "x", "y", label="draw"), BLUE), *data]),
+            "Posterior draw",
+            legend_position="top_left",
         )
         for m in means
     ]
 
 
-def _surface_frames(posterior: Posterior, x: np.ndarray, y: Any, resolution: int, padding: float) -> list:
+def _surface_frames(
+    posterior: Posterior, whole: Posterior, x: np.ndarray, y: Any, resolution: int, padding: float
+) -> list:
     import jax.numpy as jnp
 
     from bnnppl.model.likelihoods import moments

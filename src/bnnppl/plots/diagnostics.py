@@ -112,6 +112,18 @@ def trace(
     return _panels(build, elements, "Trace")
 
 
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 1 to n of ``values``, ties given their mean rank (``scipy.stats.rankdata``'s default,
+    without importing scipy.stats, a second of a report's build).
+
+    >>> _ranks(np.array([3.0, 1.0, 3.0, 2.0]))
+    array([3.5, 1. , 3.5, 2. ])
+    """
+    _, which, counts = np.unique(values, return_inverse=True, return_counts=True)
+    last = np.cumsum(counts)
+    return ((last - counts + 1 + last) / 2)[which]
+
+
 def rank(
     posterior: Posterior,
     var: str | None = None,
@@ -132,15 +144,13 @@ def rank(
     >>> int(rank(post, bins=4)[0].Histogram.Chain_0.dimension_values("count").sum())
     8
     """
-    from scipy.stats import rankdata
-
     bins = check_count("bins", bins)
     elements = _elements(posterior, var, index)
 
     def build(label: str, draws: np.ndarray) -> hv.Overlay:
         chains, n = draws.shape
         k = min(bins, n)
-        ranks = rankdata(draws.ravel()).reshape(draws.shape)
+        ranks = _ranks(draws.ravel()).reshape(draws.shape)
         edges = np.linspace(0.5, chains * n + 0.5, k + 1)
         kdim = hv.Dimension("rank", label=f"rank of {label} among all chains")
         hists = [

@@ -11,6 +11,7 @@ the files of the run folder.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import html
 import re
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from bnnppl import datasets, plots
+from bnnppl.plots._common import bokeh_only
 from bnnppl.results.diagnostics import (
     BFMI_LIMIT,
     CHAIN_ESS_LIMIT,
@@ -110,7 +112,8 @@ def write_report(
     metrics, check = read_metrics(run_dir), read_check(run_dir)  # a damaged file: one line, nothing written
     name = name or run_dir.name
     sections: list[Any] = [_diagnostics_table(check), _metrics_table(metrics)]
-    sections += _plots(config, posterior, data)
+    with contextlib.nullcontext() if png else bokeh_only():
+        sections += _plots(config, posterior, data)
     sections += ["<h2>Config</h2>", f"<pre>{html.escape(dump_config(config))}</pre>"]
     sections = [_STYLE, _header(config, posterior, name, read_run(run_dir)), *_laid_out(sections)]
     if png:

@@ -606,3 +606,20 @@ def test_every_plot_renders_with_bokeh(every_plot):
 
     for name, obj in every_plot.items():
         assert isinstance(hv.render(obj, backend="bokeh"), Model), name
+
+
+def test_worst_elements_put_the_value_whose_chains_disagree_first(chains):
+    rng = np.random.default_rng(0)
+    samples = {k: rng.normal(size=(2, 100, *v.shape[2:])) for k, v in chains.samples.items()}
+    samples["net.Dense_0.kernel"][1, :, 0, 2] += 3.0  # chain 1 of this weight far from chain 0
+    post = dataclasses.replace(chains, samples=samples, stats={"diverging": np.zeros((2, 100), bool)})
+    rows = plots.worst_elements(post, 3)
+    assert rows[0][:2] == ("net.Dense_0.kernel", 2) and rows[0][2] > 1.5 and rows[1][2] < 1.1
+    assert [r[2] for r in rows] == sorted((r[2] for r in rows), reverse=True)
+    assert len(plots.worst_elements(post, 1000)) == sum(v[0, 0].size for v in samples.values())
+    assert [p.label for p in plots.trace(post, worst=2)][0] == "net.Dense_0.kernel[0, 2]"
+    assert len(plots.rank(post, worst=2)) == 2 and len(plots.densities(post, worst=3)) == 3
+    with raises(ValueError, "worst: picks the elements itself; give it without var and index, got var='sigma', index=None."):
+        plots.trace(post, "sigma", worst=2)
+    with raises(ValueError, "worst: must be >= 1, got 0."):
+        plots.rank(post, worst=0)

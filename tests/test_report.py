@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
+from bnnppl import load, plots
 from bnnppl.cli import main
 from bnnppl.runs import runner as R
 from bnnppl.runs.config import RunConfig
@@ -72,6 +73,12 @@ def test_regression_report_sections_and_highlighted_problems(regression_run):
     assert re.search(r'<tr class="problem"><td>min bulk ESS \(weights\)</td><td>\d+</td><td>problem</td>', page)
     assert re.search(r'<li class="problem">bulk ESS down to \d+ \(&lt; 400\): too few effective draws.</li>', page)
     assert "<td>rmse</td>" in page and "<th>test</th><th>train</th>" in page
+    # every sampled site in the inference table; the plots show the values that mix worst
+    post = load(regression_run / "posterior")
+    for site, values in post.samples.items():
+        assert re.search(rf"<td>{re.escape(site)}</td><td>{values[0, 0].size}</td><td>[\d.]+</td><td>\d+</td><td>\d+</td>", page)
+    site, index, _, _ = plots.worst_elements(post, 1)[0]
+    assert f"Trace: {site}[" in page and f"Rank: {site}[" in page
     assert "name: sine" in page  # the config, escaped into a <pre>
     assert not re.search(r"<(script|link)[^>]+(src|href)=\"?https?:", page)
 
@@ -218,10 +225,11 @@ def test_report_png_saves_every_plot_for_slides(regression_run, capsys):
     assert main(["report", str(regression_run), "--png"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == f"plots: {regression_run / 'plots'}"
     names = sorted(p.name for p in (regression_run / "plots").iterdir())
+    label = plots.trace(load(regression_run / "posterior"), worst=1)[0].label  # the worst-mixing value
+    worst = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
     assert names == [
         "01-posterior-predictive.png", "02-epistemic-uncertainty.png", "03-posterior-draw.png",
-        "04-interval-coverage.png", "05-trace-net-dense-0-kernel-0-0.png", "06-rank-net-dense-0-kernel-0-0.png",
-        "07-density-net-dense-0-kernel-0-0.png",
+        "04-interval-coverage.png", f"05-trace-{worst}.png", f"06-rank-{worst}.png", f"07-density-{worst}.png",
     ]  # fmt: skip
     for name in names:
         assert (regression_run / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

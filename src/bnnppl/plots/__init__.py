@@ -13,8 +13,8 @@ builder                     shows
 ``decision_surface``        2-D classes: P(y = 1) (or the top class probability) on a grid
 ``uncertainty_map``         2-D classes: predictive std, entropy or mutual information
 ``map_contour``             2-D classes: the draw of highest log joint density (``log_joint``)
-``trace``, ``rank``,        one variable's draws per chain
-``densities``
+``trace``, ``rank``,        one variable's draws per chain (``worst=n``: the n elements of all
+``densities``               sites that mix worst, ``worst_elements``)
 ``loss``                    the SVI loss per step (log axis)
 ``smc_history``             an SMC fit's ESS per stage and its tempering / data path
 ``calibration``             reliability diagram (classes) or interval coverage (regression)
@@ -32,7 +32,7 @@ its objects in reports).
 from bnnppl.plots._common import BAND_LEVELS, BLACK, BLUE, CLASS_COLORS, KINDS, ORANGE
 from bnnppl.plots.animation import draws_animation
 from bnnppl.plots.classification import decision_surface, log_joint, map_contour, uncertainty_map
-from bnnppl.plots.diagnostics import densities, loss, rank, smc_history, trace
+from bnnppl.plots.diagnostics import densities, loss, rank, smc_history, trace, worst_elements
 from bnnppl.plots.export import save_png
 from bnnppl.plots.predictive import calibration, predicted_vs_observed, regression, uncertainty_split
 
@@ -58,4 +58,5 @@ __all__ = [
     "trace",
     "uncertainty_map",
     "uncertainty_split",
+    "worst_elements",
 ]

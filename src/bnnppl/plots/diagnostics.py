@@ -40,9 +40,53 @@ def _default_var(posterior: Posterior) -> str:
     return kernels[0] if kernels else names[0]
 
 
-def _elements(posterior: Posterior, var: str | None, index: Any) -> list[tuple[str, np.ndarray]]:
-    """``(label, draws (chain, draw))`` for each selected flat element of ``var``."""
+def worst_elements(posterior: Posterior, n: int = 4) -> list[tuple[str, int, float, float]]:
+    """The ``n`` parameter elements that mix worst, worst first: ``(site, flat index, r-hat, bulk
+    ESS)``, over every sampled site (ArviZ's rank-normalised split statistics,
+    ``bnnppl.results.modes.rhat_ess``). Ordered by r-hat, largest first (NaN, as with one chain:
+    last), then by bulk ESS, smallest first.
+
+    >>> import bnnppl as bp
+    >>> from bnnppl.datasets import sine_regression
+    >>> x, y = sine_regression(n=20)
+    >>> post = bp.fit(bp.BNN(bp.ModelSpec(network=bp.MLP(hidden=(4,)))), x, y, bp.SVI(steps=20, draws=8))
+    >>> rows = worst_elements(post, 3)
+    >>> len(rows), bool(np.isnan(rows[0][2])), rows[0][3] <= rows[1][3] <= rows[2][3]  # one chain: by ESS
+    (3, True, True)
+    """
+    from bnnppl.results.modes import rhat_ess
+
     posterior = _check_posterior(posterior)
+    n = check_count("n", n)
+    rows = []
+    for site, values in posterior.samples.items():
+        values = np.asarray(values, dtype=float)
+        series = np.moveaxis(values.reshape(*values.shape[:2], -1), -1, 0)  # (element, chain, draw)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rhat, ess = rhat_ess(series)
+        if posterior.num_chains < 2:
+            rhat = np.full_like(ess, np.nan)
+        rows += [(site, i, float(r), float(e)) for i, (r, e) in enumerate(zip(rhat, ess, strict=True))]
+    rows.sort(key=lambda row: (-row[2] if np.isfinite(row[2]) else np.inf, row[3]))
+    return rows[:n]
+
+
+def _elements(
+    posterior: Posterior, var: str | None, index: Any, worst: Any = None
+) -> list[tuple[str, np.ndarray]]:
+    """``(label, draws (chain, draw))`` for each selected flat element of ``var`` (or the
+    ``worst`` elements of all sites)."""
+    posterior = _check_posterior(posterior)
+    if worst is not None:
+        if var is not None or index is not None:
+            raise ValueError(
+                f"worst: picks the elements itself; give it without var and index, got var={var!r}, "
+                f"index={index!r}."
+            )
+        return [
+            (_label(site, i, posterior.samples[site].shape[2:]), _flat(posterior, site)[..., i])
+            for site, i, _, _ in worst_elements(posterior, check_count("worst", worst))
+        ]
     var = _default_var(posterior) if var is None else check_choice("var", var, posterior.samples, "variable")
     values = np.asarray(posterior.samples[var])
     shape = values.shape[2:]
@@ -63,11 +107,17 @@ def _elements(posterior: Posterior, var: str | None, index: Any) -> list[tuple[s
         bad = [int(i) for i in picks if not 0 <= i < size]
         if bad:
             raise ValueError(f"index: must be in 0..{size - 1} for {var!r} ({size} values), got {bad[0]}.")
-    out = []
-    for i in picks:
-        where = ", ".join(str(int(j)) for j in np.unravel_index(int(i), shape)) if shape else ""
-        out.append((f"{var}[{where}]" if shape else var, flat[..., int(i)]))
-    return out
+    return [(_label(var, int(i), shape), flat[..., int(i)]) for i in picks]
+
+
+def _flat(posterior: Posterior, var: str) -> np.ndarray:
+    values = np.asarray(posterior.samples[var])
+    return values.reshape(*values.shape[:2], -1)
+
+
+def _label(var: str, i: int, shape: tuple) -> str:
+    """``var[i, j]`` for flat index ``i`` of an array shaped ``shape``; ``var`` for a scalar."""
+    return f"{var}[{', '.join(str(int(j)) for j in np.unravel_index(i, shape))}]" if shape else var
 
 
 def _per_chain(el: hv.Element, chain: int) -> hv.Element:
@@ -85,12 +135,17 @@ def _panels(build: Callable[[str, np.ndarray], Any], elements: list, title: str)
 
 
 def trace(
-    posterior: Posterior, var: str | None = None, *, index: int | Sequence[int] | None = None
+    posterior: Posterior,
+    var: str | None = None,
+    *,
+    index: int | Sequence[int] | None = None,
+    worst: int | None = None,
 ) -> hv.Layout:
     """Trace plots: one panel per element of ``var``, one ``Curve`` per chain (value against draw).
 
     ``var`` names a sampled site (default ``"sigma"`` if sampled, else the first layer's kernel);
-    ``index`` picks elements by flat (C-order) index, default the first 4. Each panel is an
+    ``index`` picks elements by flat (C-order) index, default the first 4. ``worst=n`` instead
+    picks the ``n`` elements of all sites that mix worst (``worst_elements``). Each panel is an
     ``NdOverlay`` keyed by ``chain``.
 
     >>> import bnnppl as bp
@@ -100,7 +155,7 @@ def trace(
     >>> [panel.label for panel in trace(post)], len(trace(post, "net.Dense_0.kernel", index=[1, 3]))
     (['sigma'], 2)
     """
-    elements = _elements(posterior, var, index)
+    elements = _elements(posterior, var, index, worst)
 
     def build(label: str, draws: np.ndarray) -> hv.NdOverlay:
         vdim = hv.Dimension("value", label=label)
@@ -129,13 +184,14 @@ def rank(
     var: str | None = None,
     *,
     index: int | Sequence[int] | None = None,
+    worst: int | None = None,
     bins: int = 20,
 ) -> hv.Layout:
     """Rank plots: per element, a ``Histogram`` per chain of the ranks of its draws among all chains.
 
     Well-mixed chains give flat histograms near the dashed line (draws / bins). Ranks run from 1
     to chains x draws (ties averaged); ``bins`` equal bins (at most the number of draws); each
-    chain's counts sum to its number of draws. ``var`` and ``index`` as in ``trace``.
+    chain's counts sum to its number of draws. ``var``, ``index`` and ``worst`` as in ``trace``.
 
     >>> import bnnppl as bp
     >>> from bnnppl.datasets import sine_regression
@@ -145,7 +201,7 @@ def rank(
     8
     """
     bins = check_count("bins", bins)
-    elements = _elements(posterior, var, index)
+    elements = _elements(posterior, var, index, worst)
 
     def build(label: str, draws: np.ndarray) -> hv.Overlay:
         chains, n = draws.shape
@@ -169,11 +225,15 @@ def rank(
 
 
 def densities(
-    posterior: Posterior, var: str | None = None, *, index: int | Sequence[int] | None = None
+    posterior: Posterior,
+    var: str | None = None,
+    *,
+    index: int | Sequence[int] | None = None,
+    worst: int | None = None,
 ) -> hv.Layout:
     """Posterior densities: per element, a kernel density estimate (``Distribution``) per chain.
 
-    ``var`` and ``index`` as in ``trace``; each panel is an ``NdOverlay`` keyed by ``chain``
+    ``var``, ``index`` and ``worst`` as in ``trace``; each panel is an ``NdOverlay`` keyed by ``chain``
     whose elements hold that chain's draws.
 
     >>> import bnnppl as bp
@@ -183,7 +243,7 @@ def densities(
     >>> densities(post)[0][0].dimension_values("value").shape  # panel 0 (sigma), chain 0
     (8,)
     """
-    elements = _elements(posterior, var, index)
+    elements = _elements(posterior, var, index, worst)
 
     def build(label: str, draws: np.ndarray) -> hv.NdOverlay:
         kdim = hv.Dimension("value", label=label)

@@ -345,7 +345,10 @@ def _plots(config: RunConfig, posterior: Posterior, data: Any) -> list[Any]:
         out += [plots.uncertainty_split(grid, x, y)]
         out += ["<h2>Posterior draws</h2>", plots.draws_animation(posterior, x, y)]
     elif config.task == "classification" and width == 2:
-        out += ["<h2>Predictions</h2>", plots.decision_surface(posterior, x, y)]
+        out += ["<h2>Predictions</h2>"]
+        if posterior.bnn.likelihood.n_outputs > 2:  # K classes: where each class is, then how sure
+            out += [plots.decision_surface(posterior, x, y, show="class")]
+        out += [plots.decision_surface(posterior, x, y)]
         out += [plots.uncertainty_map(posterior, x, y, kind="entropy")]
         out += [plots.uncertainty_map(posterior, x, y, kind="mutual_information")]
         out += [plots.map_contour(posterior, x, y)]
@@ -361,7 +364,28 @@ def _plots(config: RunConfig, posterior: Posterior, data: Any) -> list[Any]:
         out += [plots.loss(posterior)]
     elif "log_evidence" in posterior.stats:  # SMC: particles, not chains
         out += [plots.smc_history(posterior)]
-    else:
-        out += [plots.trace(posterior), plots.rank(posterior)]
-    out += [plots.densities(posterior)]
-    return out
+    else:  # chains: the elements that mix worst first, then every site in a table
+        out += [_sites_table(posterior), plots.trace(posterior, worst=4), plots.rank(posterior, worst=4)]
+        return [*out, plots.densities(posterior, worst=4)]
+    return [*out, plots.densities(posterior)]
+
+
+def _sites_table(posterior: Posterior) -> str:
+    """Per sampled site: its number of values, their largest r-hat and smallest bulk ESS, and how
+    many miss the limits; the plots below show the four values that mix worst."""
+    rows = plots.worst_elements(posterior, sum(int(np.prod(v.shape[2:])) for v in posterior.samples.values()))
+    body = []
+    for site in posterior.samples:
+        rhat = np.array([r for s, _, r, _ in rows if s == site])
+        ess = np.array([e for s, _, _, e in rows if s == site])
+        worst_rhat = up(float(np.max(rhat))) if np.isfinite(rhat).any() else "n/a (one chain)"
+        missing = int(np.sum((rhat > RHAT_LIMIT) | (ess < ESS_LIMIT)))
+        body.append(_row([html.escape(site), str(rhat.size), worst_rhat, f"{np.min(ess):.0f}", str(missing)]))
+    head = (
+        "<p>Every sampled site (weight space: hidden units that swap places raise the r-hat of their "
+        "weights while the network output f mixes; the diagnostics table judges f). The plots show "
+        "the four values with the largest r-hat (then the smallest ESS).</p><table><tr><th>site</th>"
+        f"<th>values</th><th>max r-hat</th><th>min bulk ESS</th><th>r-hat &gt; {RHAT_LIMIT} or ESS "
+        f"&lt; {ESS_LIMIT:.0f}</th></tr>"
+    )
+    return head + "".join(body) + "</table>"

@@ -104,6 +104,22 @@ def test_validate_checks_without_writing(tiny, tmp_path, capsys):
     assert not (tmp_path / "runs").exists()
 
 
+def test_validate_print_shows_the_resolved_config(tiny, tmp_path, capsys):
+    """Every default filled in and the overrides applied, as YAML that reads back to the same config."""
+    assert main(["validate", str(tiny), "--print", "--set", "inference.steps=7"]) == 0
+    first, rest = capsys.readouterr().out.split("\n", 1)
+    assert first.startswith(f"{tiny}: valid (regression;")
+    printed = yaml.safe_load(rest)
+    assert printed == load_config(tiny, ["inference.steps=7"]).to_dict()
+    assert printed["inference"]["steps"] == 7 and "scale" in printed["data"]  # a default, filled in
+
+
+def test_version_is_the_installed_one(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out == f"bnnppl {bp.__version__}\n"
+
+
 def test_predict_writes_a_csv_of_the_saved_posterior(tiny, tmp_path, capsys):
     assert main(["run", str(tiny), "--no-report"]) == 0
     run = only_run(tmp_path)

@@ -2,12 +2,14 @@
 
 - ``bnnppl run CONFIG [--set key.path=value ...]``: fit a YAML config, write a new run folder
   (see ``bnnppl.runs.runner``) and print where it went, the metrics and the diagnostics;
-- ``bnnppl validate CONFIG``: check the config and its data without fitting;
+- ``bnnppl validate CONFIG [--print]``: check the config and its data without fitting (``--print``:
+  and print the resolved config, every default filled in and every override applied, as YAML);
 - ``bnnppl report RUN``: rebuild a run folder's ``report.html``;
 - ``bnnppl predict RUN --input in.csv --output out.csv``: predict with a saved posterior;
 - ``bnnppl example``: fit the default example (see ``bnnppl.runs.example``);
 - ``bnnppl bench uci --data-dir DIR [--datasets ...] [--splits ...] [--method ...] [--config ...]``:
-  the UCI regression benchmark (see ``bnnppl.uci``), resuming from the splits already done.
+  the UCI regression benchmark (see ``bnnppl.uci``), resuming from the splits already done;
+- ``bnnppl --version``: the installed version (read from the package's metadata: no JAX import).
 
 A user mistake (a missing file, malformed YAML, a bad field, a bad CSV) prints one line,
 ``bnnppl: error: ...``, and exits with code 2; nothing is written.
@@ -54,6 +56,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bnnppl", description="Bayesian neural networks on NumPyro.")
+    parser.add_argument("--version", action="version", version=f"bnnppl {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     ex = commands.add_parser(
         "example",
@@ -83,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     val = commands.add_parser("validate", help="check a config and its data without fitting")
     val.add_argument("config", help="the run config (YAML)")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    val.add_argument(
+        "--print", dest="show", action="store_true", help="also print the resolved config (YAML)"
+    )
     rep = commands.add_parser("report", help="rebuild report.html of a run folder")
     rep.add_argument("run_dir", metavar="RUN", help="a run folder made by bnnppl run")
     rep.add_argument("--png", action="store_true", help="also save every plot as RUN/plots/*.png for slides")
@@ -116,6 +122,17 @@ def _bench_parser(commands) -> None:
     uci.add_argument("--config", help="YAML with model: and/or inference: sections replacing the defaults")
     uci.add_argument("--out", default="runs/uci", help="results folder (default: runs/uci)")
     uci.add_argument("--seed", type=_seed, default=0, help="random seed of every fit (default: 0)")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bnnppl")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        from bnnppl import __version__
+
+        return __version__
 
 
 def _load(args: argparse.Namespace):
@@ -166,6 +183,10 @@ def _validate(args: argparse.Namespace) -> int:
     )
     if warning := unscaled_warning(data.x, data.y, bnn.likelihood, config.data.scale):
         print(f"  warning: {_config_words(warning)}")
+    if args.show:
+        from bnnppl.runs.config import dump_config
+
+        print(dump_config(config), end="")
     return 0
 
 

@@ -16,21 +16,33 @@ _cache.mkdir(parents=True, exist_ok=True)
 jax.config.update("jax_compilation_cache_dir", str(_cache))
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
 
-# The slowest test files first (seconds per file in a full run on 2 cores, e.g. tutorial 4's
-# notebook about 2 minutes): `--dist loadfile` hands files to the two workers in collection order,
-# so a long file collected last would run alone at the end while the other worker idles.
+# The slowest test files first, longest first (seconds of a full run on 2 cores, cold compilation
+# cache: test_configs_run 256, test_compile_once 248, test_report 131, tutorial 4's notebook 130,
+# ...): `--dist loadfile` hands whole files to the two workers in collection order, so a long file
+# collected last would run alone at the end while the other worker idles.
 SLOW_FIRST = (
-    "test_tutorial_04.py",
-    "test_tutorial_02.py",
     "test_configs_run.py",
     "test_compile_once.py",
     "test_report.py",
+    "test_tutorial_04.py",
+    "test_smc.py",
     "test_latent.py",
+    "test_tutorial_02.py",
     "test_readme.py",
-    "test_tutorial_05.py",
-    "test_tutorial_03.py",
+    "test_scaling.py",
+    "test_inference.py",
+    "test_ensemble.py",
+    "test_svi_init.py",
+    "test_langevin.py",
+    "test_plots.py",
+    "test_posterior.py",
     "test_kill.py",
+    "test_tutorial_03.py",
+    "test_model.py",
+    "test_priors.py",
+    "test_mclmc.py",
     "test_tutorial_01.py",
+    "test_tutorial_05.py",
 )
 
 

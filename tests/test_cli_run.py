@@ -114,6 +114,17 @@ def test_validate_print_shows_the_resolved_config(tiny, tmp_path, capsys):
     assert printed["inference"]["steps"] == 7 and "scale" in printed["data"]  # a default, filled in
 
 
+def test_one_set_takes_several_overrides_before_or_after_the_config(tiny, capsys):
+    expected = load_config(tiny, ["inference.steps=7", "seed=3", "inference.draws=5"]).to_dict()
+    for argv in (
+        ["validate", str(tiny), "--print", "--set", "inference.steps=7", "seed=3", "--set", "inference.draws=5"],
+        ["validate", "--set", "inference.steps=7", "seed=3", str(tiny), "--print", "--set", "inference.draws=5"],
+        ["validate", "--print", "--set", "inference.steps=7", "seed=3", "inference.draws=5", str(tiny)],
+    ):
+        assert main(argv) == 0
+        assert yaml.safe_load(capsys.readouterr().out.split("\n", 1)[1]) == expected, argv
+
+
 def test_version_is_the_installed_one(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])

@@ -157,6 +157,8 @@ def test_minibatch_larger_than_the_data_is_refused_by_fit_before_tracing(xy):
         (["bench", "uci", "--data-dir", "d", "--seed", "x"],
          "bnnppl bench uci: error: argument --seed: must be a whole number, got 'x' (see bnnppl bench uci --help)"),
         (["run"], "bnnppl run: error: the following arguments are required: config (see bnnppl run --help)"),
+        (["validate", "--set", "seed=1", "a=2"],
+         "bnnppl validate: error: the following arguments are required: config (see bnnppl validate --help)"),
         (["predict", "run"], "bnnppl predict: error: the following arguments are required: --input, --output "
          "(see bnnppl predict --help)"),
         (["validate", "a.yaml", "--frob"], "bnnppl: error: unrecognized arguments: --frob (see bnnppl --help)"),

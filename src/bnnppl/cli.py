@@ -1,7 +1,8 @@
 """The ``bnnppl`` command (also ``python -m bnnppl``): wiring only.
 
-- ``bnnppl run CONFIG [--set key.path=value ...]``: fit a YAML config, write a new run folder
-  (see ``bnnppl.runs.runner``) and print where it went, the metrics and the diagnostics;
+- ``bnnppl run CONFIG [--set key.path=value ...]``: fit a YAML config (several overrides per
+  ``--set``, the flag repeatable), write a new run folder (see ``bnnppl.runs.runner``) and print
+  where it went, the metrics and the diagnostics;
 - ``bnnppl validate CONFIG [--print]``: check the config and its data without fitting (``--print``:
   and print the resolved config, every default filled in and every override applied, as YAML);
 - ``bnnppl report RUN``: rebuild a run folder's ``report.html``;
@@ -70,22 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--seed", type=_seed, default=0, help="random seed for the data and the sampler")
 
     run = commands.add_parser("run", help="fit a YAML config and write a new run folder")
-    run.add_argument("config", help="the run config (YAML)")
-    run.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY.PATH=VALUE",
-        help="override a config value, e.g. --set inference.steps=500 (repeatable; values read as YAML)",
-    )
+    _config_arguments(run)
     run.add_argument("--out", help="folder that receives the run folder (overrides the config's output)")
     run.add_argument(
         "--no-report", action="store_true", help="skip report.html (bnnppl report makes it later)"
     )
     val = commands.add_parser("validate", help="check a config and its data without fitting")
-    val.add_argument("config", help="the run config (YAML)")
-    val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    _config_arguments(val)
     val.add_argument(
         "--print", dest="show", action="store_true", help="also print the resolved config (YAML)"
     )
@@ -100,6 +92,34 @@ def _parser() -> argparse.ArgumentParser:
     pred.add_argument("--seed", type=_seed, default=0, help="random seed for the predictive draws")
     _bench_parser(commands)
     return parser
+
+
+def _config_arguments(command: argparse.ArgumentParser) -> None:
+    """``CONFIG`` and ``--set KEY.PATH=VALUE ...`` (several per flag, the flag repeatable). The
+    config is optional to argparse only so that ``--set a=1 b=2 CONFIG`` works: a ``--set`` takes
+    every word after it, and ``_config_last`` gives back the word without ``=``."""
+    command.add_argument("config", nargs="?", help="the run config (YAML)")
+    command.add_argument(
+        "--set",
+        dest="overrides",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override config values, e.g. --set inference.steps=500 seed=3 (values read as YAML; "
+        "repeatable)",
+    )
+    command.set_defaults(command_parser=command)
+
+
+def _config_last(args: argparse.Namespace) -> None:
+    """The config of ``run`` / ``validate`` when a ``--set`` took it in: the last of its words
+    without ``=`` (any other such word is still refused as an override)."""
+    if args.config is None:
+        words = [i for i, word in enumerate(args.overrides) if "=" not in word]
+        if not words:
+            args.command_parser.error("the following arguments are required: config")
+        args.config = args.overrides.pop(words[-1])
 
 
 def _bench_parser(commands) -> None:
@@ -281,6 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
+    if hasattr(args, "command_parser"):
+        _config_last(args)
     args.argv = argv  # the command line, recorded in a run folder's run.json
     from bnnppl.runs.config import ConfigError
 

@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-# benchmarks measure cold starts unless they say otherwise: keep bnnppl (imported after this
-# module) from turning on its default persistent compilation cache in this process
+# benchmarks measure cold starts unless they say otherwise: keep bnnppl's command and
+# enable_compilation_cache() from turning on its persistent compilation cache in this process
 os.environ["BNNPPL_JAX_CACHE"] = "off"
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -58,7 +58,6 @@ OLD_PATHS = {
     "bnnppl.diagnostics": "bnnppl.results.diagnostics",
     "bnnppl.likelihoods": "bnnppl.model.likelihoods",
     "bnnppl.metrics": "bnnppl.results.metrics",
-    "bnnppl.predict": "bnnppl.results.prediction",
     "bnnppl.run": "bnnppl.runs.runner",
 }
 
@@ -72,18 +71,22 @@ def test_old_module_paths_give_the_same_objects(old, new):
     assert all(getattr(before, name) is getattr(after, name) for name in after.__all__)
 
 
-def test_bnnppl_predict_stays_the_function_after_the_old_module_is_imported():
-    """``from bnnppl.predict import log_likelihood`` (the tutorials' path) in a fresh process must
-    not replace ``bp.predict``, the function, by the module."""
+def test_bnnppl_predict_is_the_function_and_no_module_shadows_it():
+    """The old module path ``bnnppl.predict`` is gone (it was shadowed by the function): in a
+    fresh process the name is the function, however it is reached, and ``import bnnppl.predict``
+    fails rather than giving the function in place of a module."""
     code = (
         "import bnnppl as bp\n"
-        "from bnnppl.predict import log_likelihood, network_draws\n"
-        "import bnnppl.predict\n"
-        "from bnnppl.results.prediction import predict\n"
-        "print(bp.predict is predict, bnnppl.predict is predict, log_likelihood.__module__)\n"
+        "from bnnppl import predict\n"
+        "from bnnppl.results.prediction import predict as new\n"
+        "print(bp.predict is new, predict is new)\n"
+        "try:\n"
+        "    import bnnppl.predict\n"
+        "except ModuleNotFoundError as err:\n"
+        "    print(err)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["True", "True", "bnnppl.results.draws"]
+    assert out.splitlines() == ["True True", "No module named 'bnnppl.predict'"]
 
 
 def test_every_subpackage_says_what_it_owns_and_may_import():

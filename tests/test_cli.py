@@ -3,16 +3,16 @@
 import re
 from pathlib import Path
 
-import arviz as az
 import numpy as np
 import pytest
 import yaml
 
-from bnnppl import NUTS, ModelSpec
+from bnnppl import NUTS, ModelSpec, cli
 from bnnppl.cli import main
 from bnnppl.datasets import sine_regression
 from bnnppl.results.posterior import load
-from bnnppl.runs.example import EXAMPLE_SPEC, run_example
+from bnnppl.runs.config import load_config
+from bnnppl.runs.example import EXAMPLE_SPEC, example_config, run_example
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,47 +23,56 @@ def test_example_config_file_is_the_example_spec():
 
 
 @pytest.mark.slow
-def test_example_command_writes_a_new_run_folder_each_time(tmp_path, capsys):
-    args = ["example", "--out", str(tmp_path), "--warmup", "100", "--samples", "100", "--seed", "3"]
+def test_example_command_writes_a_run_folder_that_report_and_predict_read(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_on_terminal", lambda: True)  # status lines as in a terminal
+    args = ["example", "--out", str(tmp_path), "--warmup", "100", "--samples", "100", "--seed", "3", "--no-report"]
     assert main(args) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("NUTS: 2 chains x 100 draws after 100 warmup, ")
-    assert re.search(r"^  parameters: max r-hat \d\.\d{3}, min bulk ESS \d+, tail ESS \d+$", out, re.M)
+    captured = capsys.readouterr()
+    out = captured.out
+    (run,) = tmp_path.iterdir()
+    phases = [re.sub(r"^bnnppl: \[ *\d+\.\d s\] ", "", line) for line in captured.err.splitlines()]
+    assert phases[:3] + phases[4:] == [
+        "starting JAX",
+        "loading the data and building the model",
+        "fitting NUTS to 40 rows: JAX compiles its programs, then it samples",
+        "checking convergence",
+        f"writing the run folder under {tmp_path}",
+    ]
+    assert re.fullmatch(r"fitted in \d+\.\d s; predicting the 40 training rows", phases[3])
+    assert re.fullmatch(r"NUTS: fitted in \d+\.\d s", out.splitlines()[0])
+    assert out.splitlines()[1].startswith("  train: log_likelihood ")
     assert re.search(r"^  function f: max r-hat \d\.\d{3}, min bulk ESS \d+, tail ESS \d+$", out, re.M)
     assert re.search(r"^  tree depth: \d+ % of transitions at max_tree_depth 10$", out, re.M)
-    assert re.search(r"^  E-BFMI: \d\.\d\d in the worst chain \(want >= 0.3\)$", out, re.M)
-    assert re.search(
-        r"^  PSIS-LOO: elpd -?\d+\.\d ± \d+\.\d; Pareto k above 0\.\d\d at \d+ of 40 training points$",
-        out,
-        re.M,
-    )
-    assert re.search(r"^  divergences: \d+$", out, re.M)
-    (run,) = tmp_path.iterdir()
-    assert f"results: {run} (posterior/, summary.csv, model.yaml)" in out
-    assert sorted(p.name for p in run.iterdir()) == ["model.yaml", "posterior", "summary.csv"]
+    assert out.splitlines()[-1] == f"results: {run}"
+    assert run.name.startswith("example-")
+    assert sorted(p.name for p in run.iterdir()) == [
+        "config.yaml", "data.npz", "diagnostics.json", "metrics.json", "posterior", "predictions.npz", "run.json",
+        "summary.csv",
+    ]  # fmt: skip
+    assert load_config(run / "config.yaml") == example_config(tmp_path, warmup=100, samples=100, seed=3)
 
     posterior = load(run / "posterior")
     assert posterior.samples["net.Dense_0.kernel"].shape == (2, 100, 1, 10)
-    assert posterior.samples["sigma"].shape == (2, 100)
     assert posterior.method == NUTS(chains=2, warmup=100, samples=100)
+    assert posterior.bnn.spec == EXAMPLE_SPEC and posterior.scaling is None  # the data as they are
     np.testing.assert_array_equal(posterior.y, sine_regression(n=40, seed=3)[1])
-    samples = az.from_netcdf(run / "posterior" / "posterior.nc").posterior
-    assert samples["net.Dense_1.kernel"].shape == (2, 100, 10, 1)
-    summary = (run / "summary.csv").read_text().splitlines()
-    assert summary[0].split(",")[1:] == [
-        "mean", "sd", "eti89_lb", "eti89_ub", "ess_bulk", "ess_tail", "r_hat", "mcse_mean", "mcse_sd",
-    ]  # fmt: skip
-    assert len(summary) == 1 + 10 + 10 + 10 + 1 + 1  # kernels, biases and sigma; no f
-    assert ModelSpec.from_dict(yaml.safe_load((run / "model.yaml").read_text())) == EXAMPLE_SPEC
 
-    assert main(args) == 0  # same second or not: a second folder, the first untouched
-    assert len(list(tmp_path.iterdir())) == 2
+    assert main(["report", str(run)]) == 0  # the run folder is a normal one: report and predict read it
+    assert capsys.readouterr().out == f"report: {run / 'report.html'}\n"
+    (tmp_path.parent / "in.csv").write_text("x0\n0.5\n")
+    assert main(["predict", str(run), "--input", str(tmp_path.parent / "in.csv"), "--output", "-"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "x0,mean,std,epistemic_sd,aleatoric_sd,q0.025,q0.25,q0.5,q0.75,q0.975"
+
+    assert main([*args, "--quiet"]) == 0  # same second or not: a second folder, the first untouched
+    captured = capsys.readouterr()
+    (second,) = set(tmp_path.iterdir()) - {run}
+    assert captured.out == f"results: {second}\n" and captured.err == ""
     assert not list(tmp_path.glob("*/.*.tmp")) and not list(tmp_path.glob("*/.*"))
 
 
 @pytest.mark.slow
 def test_example_runs_more_chains_than_devices_in_one_program(tmp_path, recwarn):
-    result = run_example(tmp_path, chains=3, warmup=20, samples=20)
+    result = run_example(tmp_path, chains=3, warmup=20, samples=20, report=False)
     assert result.run_dir.parent == tmp_path and result.seconds > 0
     assert load(result.run_dir / "posterior").num_chains == 3
     assert not [w for w in recwarn if issubclass(w.category, UserWarning)]

@@ -3,6 +3,8 @@ mistake as one line on stderr with exit code 2 and nothing written."""
 
 import json
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -125,6 +127,17 @@ def test_one_set_takes_several_overrides_before_or_after_the_config(tiny, capsys
         assert yaml.safe_load(capsys.readouterr().out.split("\n", 1)[1]) == expected, argv
 
 
+def test_set_inference_method_switches_method_and_says_what_it_dropped(tiny, capsys):
+    assert main(["validate", str(tiny), "--print", "--set", "inference.method=nuts", "inference.warmup=5"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "bnnppl: warning: --set 'inference.method=nuts': dropped the svi options chunk, draws, steps, "
+        "which nuts does not have.\n"
+    )
+    printed = yaml.safe_load(captured.out.split("\n", 1)[1])
+    assert printed["inference"] == bp.NUTS(warmup=5).to_dict()
+
+
 def test_version_is_the_installed_one(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
@@ -140,14 +153,31 @@ def test_predict_writes_a_csv_of_the_saved_posterior(tiny, tmp_path, capsys):
     assert main(["predict", str(run), "--input", str(tmp_path / "in.csv"), "--output", str(out)]) == 0
     assert capsys.readouterr().out == f"predictions: {out}\n"
     lines = out.read_text().splitlines()
-    assert lines[0] == "x0,mean,std,q0.025,q0.25,q0.5,q0.75,q0.975"
+    assert lines[0] == "x0,mean,std,epistemic_sd,aleatoric_sd,q0.025,q0.25,q0.5,q0.75,q0.975"
     table = np.loadtxt(out, delimiter=",", skiprows=1)
     pred = bp.predict(bp.load(run / "posterior"), np.array([[-0.5], [0.0], [0.5]]), seed=0, keep_samples=False)
     np.testing.assert_allclose(table[:, 1], pred.mean, rtol=1e-6)
-    np.testing.assert_allclose(table[:, 7], pred.quantiles[0.975], rtol=1e-6)
+    np.testing.assert_allclose(table[:, 3] ** 2 + table[:, 4] ** 2, table[:, 2] ** 2, rtol=1e-6)
+    np.testing.assert_allclose(table[:, 3] ** 2, pred.epistemic, rtol=1e-6)
+    np.testing.assert_allclose(table[:, 9], pred.quantiles[0.975], rtol=1e-6)
     code = main(["predict", str(run), "--input", str(tmp_path / "in.csv"), "--output", str(out)])
     assert code == 2  # an existing output is not replaced without --overwrite
     assert main(["predict", str(run), "--input", str(tmp_path / "in.csv"), "--output", str(out), "--overwrite"]) == 0
+
+    # --output -: CSV on standard output; --keep: ID columns first, as text; --quantiles: the levels
+    (tmp_path / "ids.csv").write_text("id,x0\nA-7,-0.5\n007,0.5\n")
+    capsys.readouterr()
+    argv = ["predict", str(run), "--input", str(tmp_path / "ids.csv"), "--output", "-", "--keep", "id",
+            "--quantiles", "0.05,0.95"]  # fmt: skip
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "id,x0,mean,std,epistemic_sd,aleatoric_sd,q0.05,q0.95"
+    assert [line.split(",")[0] for line in lines[1:]] == ["A-7", "007"]
+    table = np.array([[float(v) for v in line.split(",")[1:]] for line in lines[1:]])
+    pred = bp.predict(bp.load(run / "posterior"), np.array([[-0.5], [0.5]]), keep_samples=False, levels=(0.05, 0.95))
+    np.testing.assert_allclose(table[:, 5], pred.quantiles[0.05], rtol=1e-6)
+    np.testing.assert_allclose(table[:, 6], pred.quantiles[0.95], rtol=1e-6)
+    assert not (tmp_path / "-").exists()
 
 
 def bad_cases(tmp_path, tiny):
@@ -198,6 +228,7 @@ def test_predict_mistakes(tiny, tmp_path, capsys):
         (["--input", str(tmp_path / "none.csv")], f"--input: no such file: '{tmp_path / 'none.csv'}'."),
         (["--input", str(tmp_path / "cols.csv")], "--input: cols.csv has columns a, b; the model takes 1 input column(s) named x0 (missing x0)."),
         (["--input", str(tmp_path / "gap.csv")], "--input: gap.csv line 4, column 'x0': missing value."),
+        (["--input", str(tmp_path / "gap.csv"), "--keep", "ID"], "--keep: gap.csv has no column 'ID'; its columns: id, x0."),
     ]  # fmt: skip
     capsys.readouterr()
     for extra, message in cases:
@@ -208,6 +239,40 @@ def test_predict_mistakes(tiny, tmp_path, capsys):
     (tmp_path / "ok.csv").write_text("x0\n1\n")
     assert main(["predict", str(run), "--input", str(tmp_path / "ok.csv"), "--output", str(tmp_path / "no" / "p.csv")]) == 2
     assert capsys.readouterr().err == f"bnnppl: error: --output: no such folder: '{tmp_path / 'no'}'.\n"
+    for levels in ("0.05,1.5", "0.5,0.5", "x", ""):
+        with pytest.raises(SystemExit) as stop:
+            main(["predict", str(run), "--input", str(tmp_path / "ok.csv"), "--output", "-", "--quantiles", levels])
+        assert stop.value.code == 2
+        assert capsys.readouterr().err == (
+            "bnnppl predict: error: argument --quantiles: must be distinct levels in (0, 1) separated by "
+            f"commas, e.g. 0.05,0.95, got {levels!r} (see bnnppl predict --help)\n"
+        )
+
+
+def test_mistakes_that_need_no_jax_are_refused_without_importing_it(tiny, tmp_path):
+    """An existing output, a folder that is not a run, a missing or bad config: each refused in one
+    line before JAX is imported (so in well under a second; bench/cli_startup.py times it)."""
+    (tmp_path / "exists.csv").write_text("x0\n1\n")
+    (tmp_path / "bad.yaml").write_text(tiny.read_text() + "seed: -1\n")
+    calls = [
+        ["predict", str(tmp_path), "--input", "in.csv", "--output", str(tmp_path / "exists.csv")],
+        ["predict", str(tmp_path), "--input", "in.csv", "--output", "-"],
+        ["report", str(tmp_path)],
+        ["run", str(tmp_path / "none.yaml")],
+        ["validate", str(tmp_path / "bad.yaml")],
+        ["run", str(tiny), "--set", "inference.stpes=3"],
+    ]
+    code = (
+        "import sys\nfrom bnnppl.cli import main\n"
+        f"codes = [main(argv) for argv in {calls!r}]\n"
+        "print(codes, 'jax' in sys.modules, 'numpyro' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "[2, 2, 2, 2, 2, 2] False False\n"
+    errors = done.stderr.splitlines()
+    assert errors[0] == f"bnnppl: error: --output: {tmp_path / 'exists.csv'} exists; pass --overwrite to replace it."
+    assert errors[1] == errors[2] == f"bnnppl: error: {tmp_path}: not a bnnppl run folder (missing config.yaml, posterior, data.npz)."
+    assert len(errors) == len(calls)
 
 
 def test_diagnostics_json_reads_back_as_the_check(tiny, tmp_path):

@@ -47,3 +47,19 @@ def test_config_runs_end_to_end_with_a_report(path, tmp_path, capsys):
             assert "SMC: effective sample size" in page and "distinct final particles" in page
     else:
         assert not (run / "report.html").exists()
+
+
+def test_the_shipped_csv_files_are_the_sine_data_in_other_units():
+    """configs/data/sine_*.csv: bnnppl.datasets.sine_regression(n=40, seed=1) as x * 10 and
+    100 + 50 * y (6 significant digits), rows 0-29 for training, 30-39 for testing, ids s00-s39."""
+    import numpy as np
+
+    from bnnppl.datasets import sine_regression
+
+    x, y = sine_regression(n=40, noise=0.1, seed=1)
+    rows = [line.split(",") for name in ("train", "test")
+            for line in (ROOT / "configs" / "data" / f"sine_{name}.csv").read_text().splitlines()[1:]]  # fmt: skip
+    assert [r[0] for r in rows] == [f"s{i:02d}" for i in range(40)]
+    np.testing.assert_allclose([float(r[1]) for r in rows], 10 * x[:, 0], rtol=1e-5)
+    np.testing.assert_allclose([float(r[2]) for r in rows], 100 + 50 * y, rtol=1e-5)
+    assert load_config(ROOT / "configs" / "sine_csv.yaml").data.x_columns == ("x",)

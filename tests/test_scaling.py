@@ -13,7 +13,8 @@ from bnnppl.cli import main
 from bnnppl.results import metrics
 from bnnppl.results.scaling import Scaling
 from bnnppl.runs.config import RunConfig
-from bnnppl.runs.runner import predict_file, run
+from bnnppl.runs.predicting import predict_file
+from bnnppl.runs.runner import run
 
 NOISE = 10.0
 

@@ -61,6 +61,7 @@ from bnnppl import plots
 from bnnppl.datasets import sine_regression, spiral
 from bnnppl.results import metrics
 
+bp.enable_compilation_cache()  # compiled programs kept on disk: a re-run starts in seconds
 hv.extension("bokeh", inline=True)
 
 

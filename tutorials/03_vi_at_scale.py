@@ -57,6 +57,7 @@ from bnnppl import plots
 from bnnppl.datasets import two_moons
 from bnnppl.results import metrics
 
+bp.enable_compilation_cache()  # compiled programs kept on disk: a re-run starts in seconds
 hv.extension("bokeh", inline=True)
 
 

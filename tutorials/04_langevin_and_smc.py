@@ -67,6 +67,7 @@ from bnnppl import plots
 from bnnppl.datasets import langevin_curve, langevin_curve_function
 from bnnppl.results import log_likelihood, metrics
 
+bp.enable_compilation_cache()  # compiled programs kept on disk: a re-run starts in seconds
 hv.extension("bokeh", inline=True)
 
 # %% [markdown]

@@ -61,6 +61,7 @@ from bnnppl import plots
 from bnnppl.datasets import heteroscedastic, heteroscedastic_mean, heteroscedastic_noise
 from bnnppl.results import log_likelihood, metrics
 
+bp.enable_compilation_cache()  # compiled programs kept on disk: a re-run starts in seconds
 hv.extension("bokeh", inline=True)
 
 # %% [markdown]

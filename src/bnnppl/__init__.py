@@ -4,75 +4,62 @@
 >>> bnn = bnnppl.BNN(bnnppl.ModelSpec(network=bnnppl.MLP(hidden=(10,))))
 >>> bnn.spec.likelihood
 Gaussian(noise=None, noise_prior=ScalePrior(family='half_cauchy', scale=1.0, concentration=None, rate=None))
+
+The names below load on first use (PEP 562): ``import bnnppl`` imports neither JAX nor NumPyro,
+so the ``bnnppl`` command answers ``--help`` and refuses a bad config at once, and importing
+bnnppl changes no JAX setting. ``bnnppl.enable_compilation_cache()`` turns on JAX's persistent
+compilation cache when you ask for it (the ``bnnppl`` command and the tutorials do).
 """
 
-import importlib as _importlib
+from __future__ import annotations
 
-from bnnppl._jaxconfig import enable_compilation_cache as _enable_compilation_cache
-from bnnppl.inference import fit
-from bnnppl.model import BNN
-from bnnppl.results import Posterior, Predictions, compare, load
-from bnnppl.spec import (
-    HMC,
-    MCLMC,
-    MLP,
-    NUTS,
-    SGHMC,
-    SGLD,
-    SMC,
-    SVI,
-    Bernoulli,
-    Categorical,
-    Gaussian,
-    HeteroscedasticGaussian,
-    Langevin,
-    LatentInput,
-    ModelSpec,
-    Poisson,
-    Prior,
-    ScalePrior,
-    StudentT,
-    likelihood_from_dict,
-    method_from_dict,
-)
+from typing import TYPE_CHECKING
 
-# The old module path bnnppl.predict (``from bnnppl.predict import log_likelihood``) is loaded
-# before the function takes the name, so that importing it later cannot replace the function.
-_importlib.import_module("bnnppl.predict")
-from bnnppl.results import predict  # noqa: E402
+import lazy_loader
 
 __version__ = "0.1.0"
 
-_enable_compilation_cache()  # see bnnppl._jaxconfig: compiled programs reused across processes
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "_jaxconfig": ["enable_compilation_cache"],
+        "inference": ["fit"],
+        "model": ["BNN"],
+        "results": ["Posterior", "Predictions", "compare", "load", "predict"],
+        "spec": [
+            "HMC", "MCLMC", "MLP", "NUTS", "SGHMC", "SGLD", "SMC", "SVI", "Bernoulli", "Categorical",
+            "Gaussian", "HeteroscedasticGaussian", "Langevin", "LatentInput", "ModelSpec", "Poisson",
+            "Prior", "ScalePrior", "StudentT", "likelihood_from_dict", "method_from_dict",
+        ],
+    },
+)  # fmt: skip
+__all__ = [*__all__, "__version__"]
 
-__all__ = [
-    "BNN",
-    "Bernoulli",
-    "Categorical",
-    "Gaussian",
-    "HMC",
-    "HeteroscedasticGaussian",
-    "Langevin",
-    "LatentInput",
-    "MCLMC",
-    "MLP",
-    "ModelSpec",
-    "NUTS",
-    "Poisson",
-    "Posterior",
-    "Predictions",
-    "Prior",
-    "SGHMC",
-    "SGLD",
-    "SMC",
-    "SVI",
-    "ScalePrior",
-    "StudentT",
-    "__version__",
-    "compare",
-    "fit",
-    "likelihood_from_dict",
-    "load",
-    "method_from_dict",
-    "predict",
-]
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from bnnppl._jaxconfig import enable_compilation_cache
+    from bnnppl.inference import fit
+    from bnnppl.model import BNN
+    from bnnppl.results import Posterior, Predictions, compare, load, predict
+    from bnnppl.spec import (
+        HMC,
+        MCLMC,
+        MLP,
+        NUTS,
+        SGHMC,
+        SGLD,
+        SMC,
+        SVI,
+        Bernoulli,
+        Categorical,
+        Gaussian,
+        HeteroscedasticGaussian,
+        Langevin,
+        LatentInput,
+        ModelSpec,
+        Poisson,
+        Prior,
+        ScalePrior,
+        StudentT,
+        likelihood_from_dict,
+        method_from_dict,
+    )

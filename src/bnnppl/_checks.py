@@ -83,6 +83,24 @@ def check_fraction(field: str, value: Any) -> float:
     return number
 
 
+def check_levels(field: str, value: Any) -> tuple[float, ...]:
+    """Quantile levels: a non-empty sequence of distinct numbers in (0, 1), as a tuple of floats.
+
+    >>> check_levels("levels", [0.05, 1.5])
+    Traceback (most recent call last):
+    ...
+    ValueError: levels[1]: must be in (0, 1), got 1.5.
+    """
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise spec_error(field, f"must be a sequence of numbers in (0, 1), got {value!r}.", TypeError)
+    levels = tuple(check_fraction(f"{field}[{i}]", v) for i, v in enumerate(value))
+    if not levels:
+        raise spec_error(field, "must hold at least one level, got none.")
+    if len(set(levels)) < len(levels):
+        raise spec_error(field, f"must not repeat a level, got {list(value)!r}.")
+    return levels
+
+
 def _is_bool(value: Any) -> bool:
     return isinstance(value, bool) or type(value).__name__ == "bool"  # numpy.bool too
 

@@ -6,8 +6,14 @@
 - ``bnnppl validate CONFIG [--print]``: check the config and its data without fitting (``--print``:
   and print the resolved config, every default filled in and every override applied, as YAML);
 - ``bnnppl report RUN``: rebuild a run folder's ``report.html``;
-- ``bnnppl predict RUN --input in.csv --output out.csv``: predict with a saved posterior;
-- ``bnnppl example``: fit the default example (see ``bnnppl.runs.example``);
+- ``bnnppl predict RUN --input in.csv --output out.csv [--keep ID ...] [--quantiles 0.05,0.95]``:
+  predict with a saved posterior (``--output -``: CSV on standard output; see
+  ``bnnppl.runs.predicting`` for the columns);
+- ``bnnppl example``: fit the default example into a run folder like ``run``'s (see
+  ``bnnppl.runs.example``);
+- ``run`` and ``example`` print a status line on stderr as each phase starts (loading, compiling
+  and fitting, predicting, writing) when stderr is a terminal, then the metrics and diagnostics;
+  ``--quiet`` prints only the run folder;
 - ``bnnppl bench uci --data-dir DIR [--datasets ...] [--splits ...] [--method ...] [--config ...]``:
   the UCI regression benchmark (see ``bnnppl.uci``), resuming from the splits already done;
 - ``bnnppl --version``: the installed version (read from the package's metadata: no JAX import).
@@ -47,6 +53,17 @@ def _seed(text: str) -> int:
     return value
 
 
+def _levels(text: str) -> tuple[float, ...]:
+    from bnnppl._checks import check_levels
+
+    try:
+        return check_levels("--quantiles", [float(word) for word in text.split(",")])
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be distinct levels in (0, 1) separated by commas, e.g. 0.05,0.95, got {text!r}"
+        ) from None
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with its errors on one line, ``bnnppl run: error: ... (see bnnppl run --help)``,
     exit code 2, like every other user mistake (argparse's own prints the usage first)."""
@@ -69,13 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--warmup", type=_positive_int, default=1000, help="warmup steps per chain")
     ex.add_argument("--samples", type=_positive_int, default=1000, help="draws kept per chain")
     ex.add_argument("--seed", type=_seed, default=0, help="random seed for the data and the sampler")
+    _output_arguments(ex)
 
     run = commands.add_parser("run", help="fit a YAML config and write a new run folder")
     _config_arguments(run)
     run.add_argument("--out", help="folder that receives the run folder (overrides the config's output)")
-    run.add_argument(
-        "--no-report", action="store_true", help="skip report.html (bnnppl report makes it later)"
-    )
+    _output_arguments(run)
     val = commands.add_parser("validate", help="check a config and its data without fitting")
     _config_arguments(val)
     val.add_argument(
@@ -87,8 +103,18 @@ def _parser() -> argparse.ArgumentParser:
     pred = commands.add_parser("predict", help="predict the rows of a CSV file with a run's posterior")
     pred.add_argument("run_dir", metavar="RUN", help="a run folder made by bnnppl run")
     pred.add_argument("--input", required=True, help="CSV with a header row and the model's input columns")
-    pred.add_argument("--output", required=True, help="CSV to write (refuses to replace a file)")
+    pred.add_argument(
+        "--output", required=True, help="CSV to write, or - for standard output (refuses to replace a file)"
+    )
     pred.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
+    pred.add_argument(
+        "--keep", action="extend", nargs="+", default=[], metavar="COLUMN",
+        help="input columns copied to the output first, as text (IDs)",
+    )  # fmt: skip
+    pred.add_argument(
+        "--quantiles", type=_levels, metavar="LEVELS",
+        help="quantile levels of a regression run, e.g. 0.05,0.95 (default: 0.025,0.25,0.5,0.75,0.975)",
+    )  # fmt: skip
     pred.add_argument("--seed", type=_seed, default=0, help="random seed for the predictive draws")
     _bench_parser(commands)
     return parser
@@ -110,6 +136,17 @@ def _config_arguments(command: argparse.ArgumentParser) -> None:
         "repeatable)",
     )
     command.set_defaults(command_parser=command)
+
+
+def _output_arguments(command: argparse.ArgumentParser) -> None:
+    """``--no-report`` and ``--quiet`` of the commands that fit."""
+    command.add_argument(
+        "--no-report", action="store_true", help="skip report.html (bnnppl report makes it later)"
+    )
+    command.add_argument(
+        "--quiet", action="store_true",
+        help="print only the run folder: no status lines, progress bar or metrics (warnings still)",
+    )  # fmt: skip
 
 
 def _config_last(args: argparse.Namespace) -> None:
@@ -168,23 +205,52 @@ def _run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     config = _load(args)
-    _set_devices(config)
-    from bnnppl.runs.console import print_diagnostics, print_metrics
+    status = _status(args)
+    _set_devices(config, status)
     from bnnppl.runs.runner import run
 
     result = run(
         config,
         base=Path(args.config).parent,
+        progress=False if args.quiet else None,
         report=not args.no_report,
         command=["bnnppl", *args.argv],
         overrides=args.overrides,
+        status=status,
     )
-    method = config.inference.to_dict()["method"]
-    print(f"{method.upper()}: fitted in {result.seconds:.1f} s")
-    print_metrics(result.metrics)
-    print_diagnostics(result.diagnostics)
-    print(f"results: {result.run_dir}")
+    _print_result(result, type(config.inference).__name__, args.quiet)
     return 0
+
+
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def _status(args: argparse.Namespace):
+    """The phase lines of a fit on stderr, ``bnnppl: [  4.2 s] fitting NUTS ...``, where someone
+    watches (stderr a terminal, as for the progress bar: a log or a pipe gets a mistake as its one
+    line); ``None`` with ``--quiet``."""
+    if args.quiet or not _on_terminal():
+        return None
+    import time
+
+    start = time.perf_counter()
+
+    def say(line: str) -> None:
+        print(f"bnnppl: [{time.perf_counter() - start:5.1f} s] {line}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def _print_result(result, method: str, quiet: bool) -> None:
+    """What a fit prints on stdout: the run folder, after the metrics and diagnostics unless quiet."""
+    if not quiet:
+        from bnnppl.runs.console import print_diagnostics, print_metrics
+
+        print(f"{method.upper()}: fitted in {result.seconds:.1f} s")
+        print_metrics(result.metrics)
+        print_diagnostics(result.diagnostics)
+    print(f"results: {result.run_dir}")
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -223,10 +289,14 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 def _report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from bnnppl.runs.layout import check_run_dir
+
+    check_run_dir(args.run_dir)  # a clear error for a folder that is not a run, before JAX
+    _start_jax()
     from bnnppl.runs.reader import open_run
     from bnnppl.runs.report import write_report
 
-    open_run(args.run_dir)  # a clear error for a folder that is not a run
+    open_run(args.run_dir)  # a missing or damaged file named
     print(f"report: {write_report(args.run_dir, png=args.png)}")
     if args.png:
         print(f"plots: {Path(args.run_dir) / 'plots'}")
@@ -236,45 +306,59 @@ def _report(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bnnppl.runs.config import ConfigError
-    from bnnppl.runs.runner import predict_file
+    from bnnppl.runs.errors import ConfigError
+    from bnnppl.runs.layout import check_run_dir
 
-    if Path(args.output).exists() and not args.overwrite:
+    to_stdout = args.output == "-"
+    if not to_stdout and Path(args.output).exists() and not args.overwrite:
         raise ConfigError(f"--output: {args.output} exists; pass --overwrite to replace it.")
-    print(f"predictions: {predict_file(args.run_dir, args.input, args.output, seed=args.seed)}")
+    check_run_dir(args.run_dir)  # refused before JAX is imported
+    _start_jax()
+    from bnnppl.runs.predicting import predict_file
+
+    output = sys.stdout if to_stdout else args.output
+    written = predict_file(
+        args.run_dir, args.input, output, seed=args.seed, keep=args.keep, levels=args.quantiles
+    )
+    if written is not None:
+        print(f"predictions: {written}")
     return 0
 
 
-def _set_devices(config) -> None:
+def _set_devices(config, status=None) -> None:
     """Before JAX starts its backend: one CPU device per chain, so chains run in parallel."""
-    _host_devices(getattr(config.inference, "chains", 1))
+    _start_jax(getattr(config.inference, "chains", 1), status)
 
 
-def _host_devices(chains: int) -> None:
-    """Ask for ``chains`` CPU devices when there is more than one chain; one chain (SVI, SMC)
-    leaves JAX's setting as it is rather than lowering it."""
+def _start_jax(chains: int = 1, status=None) -> None:
+    """Ask for ``chains`` CPU devices when there is more than one chain (one chain, SVI or SMC,
+    leaves JAX's setting as it is rather than lowering it); then the persistent compilation cache
+    (``bnnppl.enable_compilation_cache``: JAX is imported here, after the cheap checks)."""
+    if status is not None:
+        status("starting JAX")
     if chains > 1:
         import numpyro
 
         numpyro.set_host_device_count(chains)
+    from bnnppl._jaxconfig import enable_compilation_cache
+
+    enable_compilation_cache()
 
 
 def _example(args: argparse.Namespace) -> int:
     from bnnppl.runs.config import check_output
 
     check_output(args.out, "--out")
-    _host_devices(args.chains)  # before JAX starts its backend: one CPU device per chain
-    from bnnppl.runs.console import print_diagnostics
+    status = _status(args)
+    _start_jax(args.chains, status)  # before JAX starts its backend: one CPU device per chain
     from bnnppl.runs.example import run_example
 
     result = run_example(
-        args.out, chains=args.chains, warmup=args.warmup, samples=args.samples, seed=args.seed
-    )
-    d = result.diagnostics
-    draws = f"{args.chains} chains x {args.samples} draws after {args.warmup} warmup"
-    print(f"NUTS: {draws}, {result.seconds:.1f} s")
-    print_diagnostics(d)
-    print(f"results: {result.run_dir} (posterior/, summary.csv, model.yaml)")
+        args.out, chains=args.chains, warmup=args.warmup, samples=args.samples, seed=args.seed,
+        progress=False if args.quiet else None, report=not args.no_report, command=["bnnppl", *args.argv],
+        status=status,
+    )  # fmt: skip
+    _print_result(result, "nuts", args.quiet)
     return 0
 
 
@@ -287,7 +371,7 @@ def _bench(args: argparse.Namespace) -> int:
         args.data_dir, args.out, datasets=args.datasets, splits=args.splits,
         method=args.method, config=args.config, seed=args.seed,
     )  # fmt: skip
-    _host_devices(max(getattr(j.method, "chains", 1) for j in jobs))
+    _start_jax(max(getattr(j.method, "chains", 1) for j in jobs))
     uci.run_benchmark(jobs, args.out, published=Path(args.data_dir) / "PUBLISHED.md", log=_say)
     print(f"results: {Path(args.out) / 'results.md'}, {Path(args.out) / 'results.json'}")
     return 0
@@ -304,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(args, "command_parser"):
         _config_last(args)
     args.argv = argv  # the command line, recorded in a run folder's run.json
-    from bnnppl.runs.config import ConfigError
+    from bnnppl.runs.errors import ConfigError
 
     commands = {
         "run": _run, "validate": _validate, "report": _report, "predict": _predict, "bench": _bench,
@@ -313,6 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = commands[args.command]
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("default")  # each warning printed once, as a line, never raised
             warnings.showwarning = _show_warning
             return command(args)
     except ConfigError as err:

@@ -14,12 +14,13 @@ multimodal), and the epistemic part stays the disagreement between weight draws.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from bnnppl._checks import check_count, check_seed
+from bnnppl._checks import check_count, check_levels, check_seed
 from bnnppl._data import check_x
 from bnnppl.results.draws import KEEP_LIMIT, ROWS_SECOND, Fitted, chunks, log_likelihood, network_draws
 from bnnppl.results.summaries import LEVELS, hdi, order_statistics
@@ -68,6 +69,7 @@ def predict(
     keep_samples: bool | None = None,
     chunk: int | None = None,
     latent_draws: int = 32,
+    levels: Sequence[float] = LEVELS,
 ) -> Predictions:
     """Predictions of ``posterior`` at inputs ``x`` of shape ``(n_points, n_features)``.
 
@@ -77,7 +79,9 @@ def predict(
     bands and HDIs from sorted draws on the host, chunk by chunk.
     ``seed`` draws ``y`` (and ``z*``). ``latent_draws``: with a latent input, the ``z*`` drawn from
     its prior per point and weight draw (see the module docstring; unused otherwise); the cost
-    grows with it, and chunks shrink to keep memory bounded.
+    grows with it, and chunks shrink to keep memory bounded. ``levels``: the quantile levels of
+    ``quantiles`` and ``mean_quantiles`` (default ``LEVELS``: 0.025, 0.25, 0.5, 0.75, 0.975, the
+    bands the plots draw).
 
     >>> import bnnppl as bp
     >>> from bnnppl.datasets import heteroscedastic
@@ -95,6 +99,7 @@ def predict(
     if chunk is not None:
         check_count("chunk", chunk)
     k = check_count("latent_draws", latent_draws)
+    levels = check_levels("levels", levels)
     width = posterior.x.shape[1]
     if x.shape[1] != width:
         raise ValueError(f"x: has {x.shape[1]} feature(s) but the model was fitted on {width}.")
@@ -102,7 +107,7 @@ def predict(
     if keep_samples is None:
         keep_samples = posterior.num_samples * x.shape[0] * spec.n_outputs <= KEEP_LIMIT
     parts = [
-        order_statistics(out)
+        order_statistics(out, levels)
         for _, out in chunks(posterior, x, "all", seed=seed, chunk=chunk, keep=keep_samples, latent_draws=k)
     ]
     merged: dict[str, Any] = {name: None for name in Predictions.__dataclass_fields__}
@@ -110,6 +115,6 @@ def predict(
         merged[name] = np.concatenate([p[name] for p in parts], axis=1 if name in ROWS_SECOND else 0)
     for name in ("quantiles", "mean_quantiles"):
         if merged[name] is not None:
-            merged[name] = dict(zip(LEVELS, merged[name], strict=True))
+            merged[name] = dict(zip(levels, merged[name], strict=True))
     merged["x"] = x
     return Predictions(**merged)

@@ -18,9 +18,10 @@ from bnnppl.spec.likelihoods import Bernoulli, Categorical
 LEVELS = (0.025, 0.25, 0.5, 0.75, 0.975)
 
 
-def _sorted_quantiles(s: np.ndarray) -> np.ndarray:
-    """``LEVELS`` quantiles of draws sorted along axis 0 (NumPy's linear interpolation): ``(5, n)``."""
-    pos = np.asarray(LEVELS) * (s.shape[0] - 1)
+def _sorted_quantiles(s: np.ndarray, levels: tuple[float, ...] = LEVELS) -> np.ndarray:
+    """``levels`` quantiles of draws sorted along axis 0 (NumPy's linear interpolation):
+    ``(len(levels), n)``."""
+    pos = np.asarray(levels) * (s.shape[0] - 1)
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, s.shape[0] - 1)
     frac = (pos - lo).reshape(-1, *([1] * (s.ndim - 1)))
@@ -64,13 +65,13 @@ def reduce_draws(spec: Any, f, mean_s, var_s, y_s, keep: bool) -> dict[str, Any]
     return out
 
 
-def order_statistics(out: dict[str, Any]) -> dict[str, Any]:
-    """On the host: quantile bands and HDI from the chunk's draws (dropped afterwards)."""
+def order_statistics(out: dict[str, Any], levels: tuple[float, ...] = LEVELS) -> dict[str, Any]:
+    """On the host: quantiles at ``levels`` and the HDI from the chunk's draws (dropped afterwards)."""
     if "_y" not in out:
         return out
     ys = np.sort(out.pop("_y"), axis=0)
-    out["quantiles"] = _sorted_quantiles(ys)
-    out["mean_quantiles"] = _sorted_quantiles(np.sort(out.pop("_means"), axis=0))
+    out["quantiles"] = _sorted_quantiles(ys, levels)
+    out["mean_quantiles"] = _sorted_quantiles(np.sort(out.pop("_means"), axis=0), levels)
     out["hdi"] = _sorted_hdi(ys)
     return out
 

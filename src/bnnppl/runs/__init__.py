@@ -8,25 +8,15 @@ save), ``bnnppl.plots`` (for the report), ``bnnppl.model``, ``bnnppl.spec``, ``b
 the private helpers; nothing below imports it.
 """
 
-from bnnppl.runs.config import ConfigError, RunConfig, apply_overrides, dump_config, load_config, read_yaml
-from bnnppl.runs.reader import load_data, open_run, read_check, read_config
-from bnnppl.runs.runner import RunResult, check, predict_file, prepare, run, score
+import lazy_loader
 
-__all__ = [
-    "ConfigError",
-    "RunConfig",
-    "RunResult",
-    "apply_overrides",
-    "check",
-    "dump_config",
-    "load_config",
-    "load_data",
-    "open_run",
-    "predict_file",
-    "prepare",
-    "read_check",
-    "read_config",
-    "read_yaml",
-    "run",
-    "score",
-]
+# Loaded on first use: the command reads a config (``runs.config``) without importing JAX.
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "config": ["ConfigError", "RunConfig", "apply_overrides", "dump_config", "load_config", "read_yaml"],
+        "reader": ["load_data", "open_run", "read_check", "read_config"],
+        "predicting": ["predict_file"],
+        "runner": ["RunResult", "check", "prepare", "run", "score"],
+    },
+)

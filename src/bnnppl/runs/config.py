@@ -36,6 +36,7 @@ YAML its line and column. Relative data file paths are read from the config file
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -47,7 +48,7 @@ from bnnppl._checks import check_keys, check_seed, spec_error
 from bnnppl.runs.data import FILE_KINDS, ConfigError, Data, DataConfig, read_csv
 from bnnppl.spec.base import Spec, set_field
 from bnnppl.spec.likelihoods import Bernoulli, Categorical
-from bnnppl.spec.methods import Method, method_from_dict
+from bnnppl.spec.methods import METHODS, Method, method_from_dict
 from bnnppl.spec.model import ModelSpec
 
 __all__ = [
@@ -72,9 +73,9 @@ hidden work folder a few more characters, within the 255 bytes a file name may h
 
 @dataclass(frozen=True, kw_only=True)
 class RunConfig(Spec):
-    """A whole run: ``data``, ``model`` (a ``ModelSpec``), ``inference`` (NUTS, HMC or SVI),
-    ``seed``, ``output`` (the folder that receives run folders) and ``name`` (the run folder's
-    prefix; default: the config file's name)."""
+    """A whole run: ``data``, ``model`` (a ``ModelSpec``), ``inference`` (any method config: NUTS,
+    HMC, MCLMC, SVI, Langevin, SGLD, SGHMC or SMC), ``seed``, ``output`` (the folder that receives
+    run folders) and ``name`` (the run folder's prefix; default: the config file's name)."""
 
     data: DataConfig
     model: ModelSpec
@@ -201,6 +202,18 @@ def apply_overrides(data: dict, overrides: Sequence[str]) -> dict:
     >>> apply_overrides({"seed": 1}, ["seed.x=2"])
     Traceback (most recent call last):
     bnnppl.runs.errors.ConfigError: --set 'seed.x=2': seed is not a mapping (it is 1).
+
+    ``inference.method=X`` switches method: the inference options that X does not have are dropped,
+    with a warning naming them (later overrides then set X's own).
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     apply_overrides({"inference": {"method": "svi", "steps": 9, "init": "map"}},
+    ...                     ["inference.method=nuts", "inference.chains=4"])
+    {'inference': {'init': 'map', 'method': 'nuts', 'chains': 4}}
+    >>> print(caught[0].message)
+    --set 'inference.method=nuts': dropped the svi option steps, which nuts does not have.
     """
     out = yaml.safe_load(yaml.safe_dump(data))  # a deep copy of plain data
     for item in overrides:
@@ -219,8 +232,28 @@ def apply_overrides(data: dict, overrides: Sequence[str]) -> dict:
                 where = ".".join(parts[: depth + 1])
                 raise ConfigError(f"--set {item!r}: {where} is not a mapping (it is {child!r}).")
             node = child
+        if parts == ["inference", "method"]:
+            _switch_method(node, value, item)
         node[parts[-1]] = value
     return out
+
+
+def _switch_method(inference: dict, method: Any, item: str) -> None:
+    """Drop from ``inference`` the options ``method`` lacks when it is another known method."""
+    before = inference.get("method")
+    if method == before or method not in METHODS:  # an unknown name: the config's error names it
+        return
+    keep = {f.name for f in fields(METHODS[method])}
+    dropped = [key for key in inference if key != "method" and key not in keep]
+    for key in dropped:
+        del inference[key]
+    if dropped:
+        names = "option " + dropped[0] if len(dropped) == 1 else "options " + ", ".join(dropped)
+        warnings.warn(
+            f"--set {item!r}: dropped the {before} {names}, which {method} does not have.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def check_output(output: Path | str, field: str = "output") -> Path:

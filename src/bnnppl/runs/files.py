@@ -90,7 +90,7 @@ def read_table(
         names.extend(x_names + [y_name])
         return names
 
-    _, values, lines = _read_csv(file, path, select)
+    _, values, lines, _ = _read_csv(file, path, select)
     return values[:, :-1], values[:, -1], names[:-1], names[-1], Rows(path, file.name, lines, "line")
 
 
@@ -169,14 +169,40 @@ def read_csv(
     Traceback (most recent call last):
     bnnppl.runs.errors.ConfigError: input: d.csv line 3, column 'b': not a number: 'x'.
     """
-    header, values, _ = _read_csv(file, path, select)
+    header, values, _, _ = _read_csv(file, path, select)
     return header, values
 
 
+def read_csv_keeping(
+    file: Path, path: str, select: Callable[[list[str]], list[str]], keep: Sequence[str], keep_path: str
+) -> tuple[list[str], np.ndarray, list[list[str]]]:
+    """``read_csv``, and the cells of the columns ``keep`` as text, a list per row (ID columns
+    carried through to an output); a column ``keep`` names that the file lacks is an error naming
+    ``keep_path``.
+
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "d.csv"
+    >>> _ = f.write_text("id,a\\nx7,1\\ny8,2\\n")
+    >>> read_csv_keeping(f, "--input", lambda h: ["a"], ["id"], "--keep")[1:]
+    (array([[1.],
+           [2.]]), [['x7'], ['y8']])
+    >>> read_csv_keeping(f, "--input", lambda h: ["a"], ["ID"], "--keep")
+    Traceback (most recent call last):
+    bnnppl.runs.errors.ConfigError: --keep: d.csv has no column 'ID'; its columns: id, a.
+    """
+    header, values, _, kept = _read_csv(file, path, select, keep, keep_path)
+    return header, values, kept
+
+
 def _read_csv(
-    file: Path, path: str, select: Callable[[list[str]], list[str]] | None
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """``read_csv``'s header and values, and the line of the file each row of values comes from."""
+    file: Path,
+    path: str,
+    select: Callable[[list[str]], list[str]] | None,
+    keep: Sequence[str] = (),
+    keep_path: str = "",
+) -> tuple[list[str], np.ndarray, np.ndarray, list[list[str]]]:
+    """``read_csv``'s header and values, the line of the file each row of values comes from, and
+    the text cells of the columns ``keep``."""
     records, delimiter = _records(file, path)
     if not records or not any(cell.strip() for cell in records[0][1]):
         raise spec_error(path, f"{file.name} is empty; it needs a header row and data rows.", ConfigError)
@@ -195,6 +221,13 @@ def _read_csv(
                 "rename one of them.",
                 ConfigError,
             )
+    for name in keep:
+        if name not in header:
+            raise spec_error(
+                keep_path,
+                f"{file.name} has no column {name!r}; its columns: {', '.join(header)}.",
+                ConfigError,
+            )
     columns = [header.index(name) for name in used]
     values = np.empty((len(body), len(columns)))
     for r, (line, row) in enumerate(body):
@@ -208,7 +241,8 @@ def _read_csv(
             values[r, c] = _number(
                 cell, f"{file.name} line {line}, column {header[columns[c]]!r}", path, delimiter
             )
-    return header, values, np.array([line for line, _ in body])
+    kept = [[row[header.index(name)].strip() for name in keep] for _, row in body]
+    return header, values, np.array([line for line, _ in body]), kept
 
 
 def _number(cell: str, where: str, path: str, delimiter: str) -> float:

@@ -1,4 +1,4 @@
-"""Reading a run folder: its file names, config, data, posterior and convergence check.
+"""Reading a run folder: its config, data, posterior and convergence check.
 
 ``run`` writes a run folder; ``report`` and the command's ``predict`` and ``report`` read one
 through these functions (so the report needs nothing of how a run is made). A missing or damaged
@@ -19,16 +19,7 @@ import yaml
 from bnnppl.results.diagnostics import Diagnostics, LossCheck, SMCCheck
 from bnnppl.results.posterior import Posterior, load
 from bnnppl.runs.config import ConfigError, Data, RunConfig
-
-CONFIG = "config.yaml"
-POSTERIOR = "posterior"
-DATA = "data.npz"
-PREDICTIONS = "predictions.npz"
-METRICS = "metrics.json"
-DIAGNOSTICS = "diagnostics.json"
-SUMMARY = "summary.csv"
-REPORT = "report.html"
-RUN = "run.json"
+from bnnppl.runs.layout import CONFIG, DATA, DIAGNOSTICS, METRICS, POSTERIOR, RUN, check_run_dir
 
 FIX = "re-run the config to remake the run folder"
 
@@ -167,12 +158,7 @@ def read_posterior(run_dir: Path | str, config: RunConfig | None = None) -> Post
 def open_run(run_dir: Path | str) -> tuple[RunConfig, Posterior, Data]:
     """The config, posterior and data of a finished run folder; a path that is not one, or a
     missing or damaged file in it, raises ``ConfigError``."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise ConfigError(f"{run_dir}: no such run folder.")
-    missing = [name for name in (CONFIG, POSTERIOR, DATA) if not (run_dir / name).exists()]
-    if missing:
-        raise ConfigError(f"{run_dir}: not a bnnppl run folder (missing {', '.join(missing)}).")
+    run_dir = check_run_dir(run_dir)
     config = read_config(run_dir)
     data = load_data(run_dir)
     return config, read_posterior(run_dir, config), data

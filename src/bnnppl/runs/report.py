@@ -41,7 +41,8 @@ from bnnppl.results.posterior import Posterior
 from bnnppl.results.prediction import predict
 from bnnppl.runs.config import RunConfig, dump_config
 from bnnppl.runs.html import save_html
-from bnnppl.runs.reader import REPORT, load_data, open_run, read_check, read_config, read_metrics, read_run
+from bnnppl.runs.layout import REPORT
+from bnnppl.runs.reader import load_data, open_run, read_check, read_config, read_metrics, read_run
 
 TRUTH = {
     "sine": lambda x: x * np.sin(5.0 * x),

@@ -38,9 +38,8 @@ runs killed on this host; any other file or folder there is never touched.
 ((18, 1), True)
 >>> read_check(result.run_dir) == result.diagnostics == check(open_run(result.run_dir)[1])
 True
->>> _ = (out / "new.csv").write_text("x0\\n0.5\\n")
->>> print(predict_file(result.run_dir, out / "new.csv", out / "pred.csv").read_text().splitlines()[0])
-x0,mean,std,q0.025,q0.25,q0.5,q0.75,q0.975
+
+``bnnppl.runs.predicting.predict_file`` predicts a CSV file's rows with a run folder.
 """
 
 from __future__ import annotations
@@ -50,13 +49,13 @@ import json
 import platform
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from bnnppl._io import atomic_write, new_run_folder
+from bnnppl._io import new_run_folder
 from bnnppl.inference import check_method_data, fit
 from bnnppl.model.bnn import BNN
 from bnnppl.results import metrics
@@ -66,8 +65,8 @@ from bnnppl.results.posterior import Posterior
 from bnnppl.results.prediction import Predictions, predict
 from bnnppl.results.saving import LIBRARIES, versions
 from bnnppl.results.summaries import LEVELS
-from bnnppl.runs.config import ConfigError, Data, RunConfig, check_output, dump_config, read_csv
-from bnnppl.runs.reader import (
+from bnnppl.runs.config import ConfigError, Data, RunConfig, check_output, dump_config
+from bnnppl.runs.layout import (
     CONFIG,
     DATA,
     DIAGNOSTICS,
@@ -77,11 +76,8 @@ from bnnppl.runs.reader import (
     REPORT,
     RUN,
     SUMMARY,
-    load_data,
-    open_run,
-    read_check,
-    read_config,
 )
+from bnnppl.runs.reader import load_data, open_run, read_check, read_config
 
 __all__ = [
     "CONFIG",
@@ -96,13 +92,15 @@ __all__ = [
     "check",
     "load_data",
     "open_run",
-    "predict_file",
     "prepare",
     "read_check",
     "read_config",
     "run",
     "score",
 ]
+
+
+_DOES = {"SVI": "optimises", "SMC": "moves its particles"}  # what a method does after compiling
 
 
 class RunResult(NamedTuple):
@@ -154,25 +152,38 @@ def run(
     report: bool = True,
     command: Sequence[str] | None = None,
     overrides: Sequence[str] = (),
+    status: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Fit ``config`` and write a new run folder under ``config.output``. ``command`` (the command
     line's words) and ``overrides`` (its ``--set`` values) are recorded in ``run.json`` for the
-    report's header."""
+    report's header. ``status`` receives a line as each phase starts (the command prints them:
+    loading the data, fitting, predicting, checking, writing the run folder and the report)."""
+    say = status or (lambda line: None)
+    say("loading the data and building the model")
     bnn, data = prepare(config, base)
     started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     start = time.perf_counter()
+    name = type(config.inference).__name__
+    does = _DOES.get(name, "samples")
+    say(f"fitting {name} to {len(data.x)} rows: JAX compiles its programs, then it {does}")
     posterior = fit(
         bnn, data.x, data.y, config.inference, seed=config.seed, progress=progress, scale=config.data.scale
     )
     seconds = time.perf_counter() - start
+    rows = f"{len(data.x)} training rows" + (
+        "" if data.x_test is None else f" and {len(data.x_test)} test rows"
+    )
+    say(f"fitted in {seconds:.1f} s; predicting the {rows}")
     train = predict(posterior, data.x, seed=config.seed)
     scores = {"train": score(posterior, train, data.x, data.y)}
     pred = train  # predictions.npz: at the test rows, or at the training rows without a test set
     if data.x_test is not None:
         pred = predict(posterior, data.x_test, seed=config.seed)
         scores["test"] = score(posterior, pred, data.x_test, data.y_test)
+    say("checking convergence")
     diagnostics = check(posterior)
 
+    say(f"writing the run folder under {config.output}")
     with new_run_folder(Path(config.output), config.name or "run") as folder:  # hidden until whole
         tmp = folder.path
         (tmp / CONFIG).write_text(dump_config(config))
@@ -195,6 +206,7 @@ def run(
         if report:
             from bnnppl.runs.report import write_report
 
+            say("writing the report")
             write_report(tmp, posterior=posterior, name=folder.free_name())
     return RunResult(folder.final, seconds, scores, diagnostics)
 
@@ -283,48 +295,3 @@ def _save_predictions(path: Path, pred: Predictions) -> None:
         arrays["levels"] = np.asarray(LEVELS)
         arrays["quantiles"] = np.stack([pred.quantiles[level] for level in LEVELS])
     np.savez(path, **arrays)
-
-
-def predict_file(
-    run_dir: Path | str, input_csv: Path | str, output_csv: Path | str, *, seed: int = 0
-) -> Path:
-    """Predict the rows of ``input_csv`` (a header row, numeric values) with the run's posterior
-    and write ``output_csv``: the inputs, then ``mean``, ``std`` and the ``q0.025`` ... ``q0.975``
-    bands (regression), or ``p_0`` ... ``p_{K-1}``, ``class`` and ``entropy`` (classification).
-
-    The input needs the run's input columns by name (other columns are ignored); a run on a
-    built-in data set takes columns ``x0``, ``x1``, ... The output file is written atomically.
-    """
-    _, posterior, data = open_run(run_dir)
-    input_csv, output_csv = Path(input_csv), Path(output_csv)
-    if not input_csv.is_file():
-        raise ConfigError(f"--input: no such file: {str(input_csv)!r}.")
-    if not output_csv.parent.is_dir():
-        raise ConfigError(f"--output: no such folder: {str(output_csv.parent)!r}.")
-
-    def select(header: list[str]) -> list[str]:
-        missing = [c for c in data.columns if c not in header]
-        if missing:
-            raise ConfigError(
-                f"--input: {input_csv.name} has columns {', '.join(header)}; the model takes "
-                f"{len(data.columns)} input column(s) named {', '.join(data.columns)} "
-                f"(missing {', '.join(missing)})."
-            )
-        return data.columns
-
-    _, x = read_csv(input_csv, "--input", select)
-    pred = predict(posterior, x, seed=seed, keep_samples=False)
-    columns, values = list(data.columns), [x]
-    if pred.probs is not None:
-        k = pred.probs.shape[1]
-        columns += [f"p_{j}" for j in range(k)] + ["class", "entropy"]
-        values += [pred.probs, np.argmax(pred.probs, axis=1)[:, None], pred.entropy[:, None]]
-    else:
-        columns += ["mean", "std"] + [f"q{level}" for level in LEVELS]
-        values += [pred.mean[:, None], pred.std[:, None]] + [pred.quantiles[lv][:, None] for lv in LEVELS]
-    table = np.concatenate([np.asarray(v, dtype=np.float64) for v in values], axis=1)
-
-    def write(tmp: Path) -> None:
-        np.savetxt(tmp, table, delimiter=",", header=",".join(columns), comments="", fmt="%.8g")
-
-    return atomic_write(output_csv, write)

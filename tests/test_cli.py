@@ -24,7 +24,7 @@ def test_example_config_file_is_the_example_spec():
 
 @pytest.mark.slow
 def test_example_command_writes_a_run_folder_that_report_and_predict_read(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "_on_terminal", lambda: True)  # status lines as in a terminal
+    monkeypatch.setattr(cli.commands, "_on_terminal", lambda: True)  # status lines as in a terminal
     args = ["example", "--out", str(tmp_path), "--warmup", "100", "--samples", "100", "--seed", "3", "--no-report"]
     assert main(args) == 0
     captured = capsys.readouterr()

@@ -619,7 +619,21 @@ def test_worst_elements_put_the_value_whose_chains_disagree_first(chains):
     assert len(plots.worst_elements(post, 1000)) == sum(v[0, 0].size for v in samples.values())
     assert [p.label for p in plots.trace(post, worst=2)][0] == "net.Dense_0.kernel[0, 2]"
     assert len(plots.rank(post, worst=2)) == 2 and len(plots.densities(post, worst=3)) == 3
-    with raises(ValueError, "worst: picks the elements itself; give it without var and index, got var='sigma', index=None."):
+    with raises(
+        ValueError,
+        "worst: picks the elements itself; give it without var and index, got var='sigma', index=None.",
+    ):
         plots.trace(post, "sigma", worst=2)
     with raises(ValueError, "worst: must be >= 1, got 0."):
         plots.rank(post, worst=0)
+    with raises(ValueError, "n: must be >= 1, got 0."):
+        plots.worst_elements(post, 0)
+    # the rows of one worst_elements call, shared between plots, pick the same panels
+    assert [p.label for p in plots.trace(post, worst=rows[:2])] == [
+        p.label for p in plots.trace(post, worst=2)
+    ]
+    with raises(
+        TypeError,
+        "worst: must be a number of values or the rows of worst_elements(posterior, n), got [('nope', 0, 1.0, 5.0)].",
+    ):
+        plots.densities(post, worst=[("nope", 0, 1.0, 5.0)])

@@ -54,18 +54,13 @@ def worst_elements(posterior: Posterior, n: int = 4) -> list[tuple[str, int, flo
     >>> len(rows), bool(np.isnan(rows[0][2])), rows[0][3] <= rows[1][3] <= rows[2][3]  # one chain: by ESS
     (3, True, True)
     """
-    from bnnppl.results.modes import rhat_ess
+    from bnnppl.results.modes import rhat_ess_values
 
     posterior = _check_posterior(posterior)
     n = check_count("n", n)
     rows = []
     for site, values in posterior.samples.items():
-        values = np.asarray(values, dtype=float)
-        series = np.moveaxis(values.reshape(*values.shape[:2], -1), -1, 0)  # (element, chain, draw)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rhat, ess = rhat_ess(series)
-        if posterior.num_chains < 2:
-            rhat = np.full_like(ess, np.nan)
+        rhat, ess = rhat_ess_values(np.asarray(values, dtype=float))
         rows += [(site, i, float(r), float(e)) for i, (r, e) in enumerate(zip(rhat, ess, strict=True))]
     rows.sort(key=lambda row: (-row[2] if np.isfinite(row[2]) else np.inf, row[3]))
     return rows[:n]
@@ -83,15 +78,18 @@ def _elements(
                 f"worst: picks the elements itself; give it without var and index, got var={var!r}, "
                 f"index={index!r}."
             )
+        rows = worst if isinstance(worst, list) else worst_elements(posterior, check_count("worst", worst))
+        if not rows or not all(_is_row(posterior, row) for row in rows):
+            allowed = "a number of values or the rows of worst_elements(posterior, n)"
+            raise spec_error("worst", f"must be {allowed}, got {_quote(worst)}.", TypeError)
         return [
             (_label(site, i, posterior.samples[site].shape[2:]), _flat(posterior, site)[..., i])
-            for site, i, _, _ in worst_elements(posterior, check_count("worst", worst))
+            for site, i, *_ in rows
         ]
     var = _default_var(posterior) if var is None else check_choice("var", var, posterior.samples, "variable")
-    values = np.asarray(posterior.samples[var])
-    shape = values.shape[2:]
+    shape = np.shape(posterior.samples[var])[2:]
     size = int(np.prod(shape))
-    flat = values.reshape(*values.shape[:2], size)
+    flat = _flat(posterior, var)
     if index is None:
         picks = list(range(min(size, _DEFAULT_ELEMENTS)))
     else:
@@ -111,8 +109,20 @@ def _elements(
 
 
 def _flat(posterior: Posterior, var: str) -> np.ndarray:
+    """Site ``var``'s draws as ``(chain, draw, value)``."""
     values = np.asarray(posterior.samples[var])
     return values.reshape(*values.shape[:2], -1)
+
+
+def _is_row(posterior: Posterior, row: Any) -> bool:
+    """Whether ``row`` is a row of ``worst_elements(posterior, n)``."""
+    return (
+        isinstance(row, tuple)
+        and len(row) == 4
+        and row[0] in posterior.samples
+        and isinstance(row[1], int)
+        and 0 <= row[1] < int(np.prod(np.shape(posterior.samples[row[0]])[2:]))
+    )
 
 
 def _label(var: str, i: int, shape: tuple) -> str:
@@ -139,13 +149,14 @@ def trace(
     var: str | None = None,
     *,
     index: int | Sequence[int] | None = None,
-    worst: int | None = None,
+    worst: int | list | None = None,
 ) -> hv.Layout:
     """Trace plots: one panel per element of ``var``, one ``Curve`` per chain (value against draw).
 
     ``var`` names a sampled site (default ``"sigma"`` if sampled, else the first layer's kernel);
     ``index`` picks elements by flat (C-order) index, default the first 4. ``worst=n`` instead
-    picks the ``n`` elements of all sites that mix worst (``worst_elements``). Each panel is an
+    picks the ``n`` elements of all sites that mix worst (``worst_elements``; or give the rows of
+    one ``worst_elements`` call, to share it between plots). Each panel is an
     ``NdOverlay`` keyed by ``chain``.
 
     >>> import bnnppl as bp
@@ -184,7 +195,7 @@ def rank(
     var: str | None = None,
     *,
     index: int | Sequence[int] | None = None,
-    worst: int | None = None,
+    worst: int | list | None = None,
     bins: int = 20,
 ) -> hv.Layout:
     """Rank plots: per element, a ``Histogram`` per chain of the ranks of its draws among all chains.
@@ -229,7 +240,7 @@ def densities(
     var: str | None = None,
     *,
     index: int | Sequence[int] | None = None,
-    worst: int | None = None,
+    worst: int | list | None = None,
 ) -> hv.Layout:
     """Posterior densities: per element, a kernel density estimate (``Distribution``) per chain.
 

@@ -44,7 +44,7 @@ from bnnppl.results.modes import (
     chain_mixing,
     chain_modes,
     ess_tail,
-    rhat_ess,
+    rhat_ess_values,
 )
 
 __all__ = [
@@ -69,14 +69,13 @@ __all__ = [
 
 def _worst(ds: xr.Dataset) -> tuple[float, float]:
     """Largest r-hat and smallest bulk ESS over every variable of ``ds`` (NaN when there is none),
-    ArviZ's rank-normalised split statistics (``bnnppl.results.modes.rhat_ess``, vectorised);
+    ArviZ's rank-normalised split statistics (``bnnppl.results.modes.rhat_ess_values``);
     with one chain the r-hat is NaN, as ArviZ's."""
     if not ds.data_vars:
         return float("nan"), float("nan")
-    series = [v.transpose("chain", "draw", ...).values for v in ds.data_vars.values()]
-    series = [np.moveaxis(v.reshape(v.shape[0], v.shape[1], -1), -1, 0) for v in series]  # (k, chain, draw)
-    rhat, ess = (np.concatenate(parts) for parts in zip(*(rhat_ess(v) for v in series), strict=True))
-    return (float(np.max(rhat)) if series[0].shape[1] > 1 else float("nan")), float(np.min(ess))
+    per_site = [rhat_ess_values(v.transpose("chain", "draw", ...).values) for v in ds.data_vars.values()]
+    rhat, ess = (np.concatenate(parts) for parts in zip(*per_site, strict=True))
+    return float(np.max(rhat)), float(np.min(ess))
 
 
 def summarize(

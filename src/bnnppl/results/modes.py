@@ -35,6 +35,8 @@ __all__ = [
     "chain_modes",
     "ess_bulk",
     "ess_tail",
+    "rhat_ess",
+    "rhat_ess_values",
     "split_rhat",
 ]
 
@@ -112,6 +114,21 @@ def rhat_ess(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     rhat, ess = _chunked(x, _rhat_ess, 2)
     return rhat, ess
+
+
+def rhat_ess_values(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``rhat_ess`` of each value of a site's draws shaped ``(chain, draw, ...)``: two arrays of
+    one number per value (C order); the r-hat is NaN with one chain, as ArviZ's.
+
+    >>> rhat, ess = rhat_ess_values(np.random.default_rng(0).normal(size=(1, 100, 2, 3)))
+    >>> rhat.shape, bool(np.isnan(rhat).all()), bool((ess > 50).all())
+    ((6,), True, True)
+    """
+    draws = np.asarray(draws)
+    series = np.moveaxis(draws.reshape(*draws.shape[:2], -1), -1, 0)  # (value, chain, draw)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a stuck chain: r-hat inf
+        rhat, ess = rhat_ess(series)
+    return (rhat if draws.shape[0] > 1 else np.full_like(ess, np.nan)), ess
 
 
 def _chunked(x: np.ndarray, fn, outputs: int) -> tuple[np.ndarray, ...]:

@@ -365,20 +365,26 @@ def _plots(config: RunConfig, posterior: Posterior, data: Any) -> list[Any]:
         out += [plots.loss(posterior)]
     elif "log_evidence" in posterior.stats:  # SMC: particles, not chains
         out += [plots.smc_history(posterior)]
-    else:  # chains: the elements that mix worst first, then every site in a table
-        out += [_sites_table(posterior), plots.trace(posterior, worst=4), plots.rank(posterior, worst=4)]
-        return [*out, plots.densities(posterior, worst=4)]
+    else:  # chains: every site in a table, then the four values that mix worst
+        rows = plots.worst_elements(
+            posterior, sum(int(np.prod(v.shape[2:])) for v in posterior.samples.values())
+        )
+        worst = rows[:4]
+        out += [_sites_table(posterior, rows), plots.trace(posterior, worst=worst)]
+        return [*out, plots.rank(posterior, worst=worst), plots.densities(posterior, worst=worst)]
     return [*out, plots.densities(posterior)]
 
 
-def _sites_table(posterior: Posterior) -> str:
+def _sites_table(posterior: Posterior, rows: list[tuple[str, int, float, float]]) -> str:
     """Per sampled site: its number of values, their largest r-hat and smallest bulk ESS, and how
-    many miss the limits; the plots below show the four values that mix worst."""
-    rows = plots.worst_elements(posterior, sum(int(np.prod(v.shape[2:])) for v in posterior.samples.values()))
+    many miss the limits (``rows``: ``plots.worst_elements`` of every value); the plots below show
+    the four values that mix worst."""
+    by_site: dict[str, list[tuple[float, float]]] = {site: [] for site in posterior.samples}
+    for site, _, r, e in rows:
+        by_site[site].append((r, e))
     body = []
-    for site in posterior.samples:
-        rhat = np.array([r for s, _, r, _ in rows if s == site])
-        ess = np.array([e for s, _, _, e in rows if s == site])
+    for site, stats in by_site.items():
+        rhat, ess = np.array(stats).T
         worst_rhat = up(float(np.max(rhat))) if np.isfinite(rhat).any() else "n/a (one chain)"
         missing = int(np.sum((rhat > RHAT_LIMIT) | (ess < ESS_LIMIT)))
         body.append(_row([html.escape(site), str(rhat.size), worst_rhat, f"{np.min(ess):.0f}", str(missing)]))

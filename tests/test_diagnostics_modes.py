@@ -159,7 +159,7 @@ def test_cli_prints_modes_and_per_chain_mixing(capsys):
 
 
 def test_report_has_rows_for_chains_and_modes():
-    from bnnppl.runs.report import _diagnostics_table
+    from bnnppl.runs.tables import diagnostics_table as _diagnostics_table
 
     d = mixed(function_max_rhat=1.4, chain_function_max_rhat=(1.004, 1.002), modes=((0,), (1,)))
     table = _diagnostics_table(d)

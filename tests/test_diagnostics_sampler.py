@@ -118,7 +118,7 @@ def test_limits_are_never_printed_as_met():
 
 
 def test_report_paints_weights_as_fine_when_f_mixes():
-    from bnnppl.runs.report import _diagnostics_table
+    from bnnppl.runs.tables import diagnostics_table as _diagnostics_table
 
     swapped = Diagnostics(1.8, 5.0, 0, 1.002, 900.0, (1.0, 1.0), (500.0, 500.0), ((0, 1),))
     table = _diagnostics_table(swapped._replace(function_min_ess_tail=800.0, depth_limit_share=0.4,

@@ -90,6 +90,6 @@ def test_bnnppl_predict_is_the_function_and_no_module_shadows_it():
 
 
 def test_every_subpackage_says_what_it_owns_and_may_import():
-    for name in ("spec", "model", "inference", "results", "runs", "plots", "uci"):
+    for name in ("spec", "model", "inference", "results", "runs", "plots", "uci", "sweeps"):
         doc = (PACKAGE / name / "__init__.py").read_text().split('"""')[1]
         assert "import" in doc, f"bnnppl.{name}: its docstring does not say what it may import"

@@ -26,6 +26,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "inference": ["fit"],
         "model": ["BNN"],
         "results": ["Posterior", "Predictions", "compare", "load", "predict"],
+        "sweeps": ["sweep"],
         "spec": [
             "HMC", "MCLMC", "MLP", "NUTS", "SGHMC", "SGLD", "SMC", "SVI", "Bernoulli", "Categorical",
             "Gaussian", "HeteroscedasticGaussian", "Langevin", "LatentInput", "ModelSpec", "Poisson",
@@ -63,3 +64,4 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         likelihood_from_dict,
         method_from_dict,
     )
+    from bnnppl.sweeps import sweep

@@ -192,5 +192,19 @@ def bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def sweep(args: argparse.Namespace) -> int:
+    from bnnppl.sweeps import sweep as run_sweep
+
+    result = run_sweep(
+        args.config, args.grid, args.seeds, overrides=args.overrides, out=args.out, workers=args.workers,
+        scheduler=args.scheduler, rank_by=args.rank_by, report=not args.no_report, log=_say,
+        progress=_on_terminal(),
+    )  # fmt: skip
+    done = sum(row["status"] == "ok" for row in result.rows)
+    print(f"{done} of {len(result.rows)} runs done, {len(result.failed)} failed")
+    print(f"summary: {result.folder / 'summary.md'} (and .csv, .html)")
+    return 1 if result.failed else 0
+
+
 def _say(line: str) -> None:
     print(line, flush=True)

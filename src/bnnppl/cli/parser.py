@@ -91,6 +91,7 @@ def parser() -> argparse.ArgumentParser:
         help="quantile levels of a regression run, e.g. 0.05,0.95 (default: 0.025,0.25,0.5,0.75,0.975)",
     )  # fmt: skip
     pred.add_argument("--seed", type=_seed, default=0, help="random seed for the predictive draws")
+    _sweep_parser(commands)
     _bench_parser(commands)
     return parser
 
@@ -132,6 +133,32 @@ def config_last(args: argparse.Namespace) -> None:
         if not words:
             args.command_parser.error("the following arguments are required: config")
         args.config = args.overrides.pop(words[-1])
+
+
+def _sweep_parser(commands) -> None:
+    sw = commands.add_parser(
+        "sweep",
+        help="fit a config over a grid of values and seeds on Dask, with a ranked summary",
+        description="Fit CONFIG at every point of the --grid values times the --seeds, on a local Dask "
+        "cluster (or --scheduler), into one sweep folder with summary.csv / .md / .html; a rerun fits "
+        "only what is missing.",
+    )
+    _config_arguments(sw)
+    sw.add_argument(
+        "--grid", action="append", default=[], metavar="KEY.PATH=V1,V2",
+        help="values of one config key (YAML), e.g. model.network.hidden=[10],[50]; repeatable: the product",
+    )  # fmt: skip
+    sw.add_argument("--seeds", metavar="SEEDS", help="seeds to run each point with: 0, 0-4 or 0,3,5-7")
+    sw.add_argument("--out", help="the sweep folder (default: <config's output>/<config name>-sweep)")
+    sw.add_argument(
+        "--workers", type=_positive_int, help="worker processes of the local cluster (default: cores)"
+    )
+    sw.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786")
+    sw.add_argument(
+        "--rank-by", metavar="SCORE",
+        help="loo, or split.metric such as test.log_likelihood (default: loo where every run has it)",
+    )  # fmt: skip
+    sw.add_argument("--no-report", action="store_true", help="skip each run's report.html")
 
 
 def _bench_parser(commands) -> None:

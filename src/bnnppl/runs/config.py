@@ -36,6 +36,7 @@ YAML its line and column. Relative data file paths are read from the config file
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -58,6 +59,7 @@ __all__ = [
     "DataConfig",
     "RunConfig",
     "apply_overrides",
+    "parse_numbers",
     "check_output",
     "dump_config",
     "load_config",
@@ -254,6 +256,25 @@ def _switch_method(inference: dict, method: Any, item: str) -> None:
             UserWarning,
             stacklevel=3,
         )
+
+
+def parse_numbers(text: str, flag: str, what: str) -> list[int]:
+    """``"0"``, ``"0-4"`` or ``"0,3,5-7"`` (the ``flag``'s value: split numbers, seeds) as a
+    sorted list.
+
+    >>> parse_numbers("0,3,5-7", "--seeds", "seeds")
+    [0, 3, 5, 6, 7]
+    >>> parse_numbers("3-1", "--seeds", "seeds")
+    Traceback (most recent call last):
+    bnnppl.runs.errors.ConfigError: --seeds '3-1': expected seeds or ranges, e.g. 0, 0-4 or 0,3,5-7.
+    """
+    out: set[int] = set()
+    for part in text.split(","):
+        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        if not m or (m[2] is not None and int(m[2]) < int(m[1])):
+            raise ConfigError(f"{flag} {text!r}: expected {what} or ranges, e.g. 0, 0-4 or 0,3,5-7.")
+        out.update(range(int(m[1]), int(m[2] or m[1]) + 1))
+    return sorted(out)
 
 
 def check_output(output: Path | str, field: str = "output") -> Path:

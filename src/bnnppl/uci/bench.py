@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -18,7 +17,7 @@ from bnnppl import _programs
 from bnnppl._checks import check_choice
 from bnnppl._io import atomic_write
 from bnnppl.results import metrics
-from bnnppl.runs.config import ConfigError, read_yaml
+from bnnppl.runs.config import ConfigError, parse_numbers, read_yaml
 from bnnppl.spec.likelihoods import Gaussian
 from bnnppl.spec.methods import MCLMC, NUTS, SVI, Method, method_from_dict
 from bnnppl.spec.model import ModelSpec
@@ -125,16 +124,11 @@ def parse_splits(text: str | None, n_splits: int, name: str) -> list[int]:
     """
     if text is None:
         return list(range(n_splits))
-    out: set[int] = set()
-    for part in text.split(","):
-        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
-        if not m or (m[2] is not None and int(m[2]) < int(m[1])):
-            raise ConfigError(f"--splits {text!r}: expected split numbers or ranges, e.g. 0, 0-4 or 0,3,5-7.")
-        out.update(range(int(m[1]), int(m[2] or m[1]) + 1))
-    bad = [k for k in sorted(out) if k >= n_splits]
+    out = parse_numbers(text, "--splits", "split numbers")
+    bad = [k for k in out if k >= n_splits]
     if bad:
         raise ConfigError(f"--splits {text!r}: {name} has splits 0-{n_splits - 1}, not {bad[0]}.")
-    return sorted(out)
+    return out
 
 
 def _fingerprint(values: Mapping[str, Any]) -> str:

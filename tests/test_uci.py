@@ -241,3 +241,26 @@ def test_each_job_frees_jax_caches_after_its_splits(root, tmp_path, monkeypatch)
     argv = ["bench", "uci", "--data-dir", str(root), "--datasets", "toy", "--config", str(cfg)]
     assert main([*argv, "--out", str(tmp_path / "out")]) == 0
     assert len(cleared) == 1  # one job (toy, one method) of two splits
+
+
+@pytest.mark.slow
+def test_the_splits_run_as_dask_tasks_give_the_serial_results(root, tmp_path, capsys):
+    """--workers 2: the (data set, split) fits on a local Dask cluster of 2 processes write the
+    same split files as the serial run (up to the workers' own string hashing: see README)."""
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(TINY)
+    argv = ["bench", "uci", "--data-dir", str(root), "--config", str(cfg)]
+    assert main([*argv, "--out", str(tmp_path / "serial")]) == 0
+    capsys.readouterr()
+    assert main([*argv, "--out", str(tmp_path / "dask"), "--workers", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("local cluster: 2 worker processes")
+    assert sorted(line.split(":")[0] for line in lines[1:5]) == [
+        "nested (svi) split 0", "nested (svi) split 1", "toy (svi) split 0", "toy (svi) split 1",
+    ]  # fmt: skip
+    for name in ("toy", "nested"):
+        for k in (0, 1):
+            serial = json.loads((tmp_path / "serial" / name / "svi" / f"split_{k}.json").read_text())
+            dask = json.loads((tmp_path / "dask" / name / "svi" / f"split_{k}.json").read_text())
+            assert dask["rmse"] == pytest.approx(serial["rmse"], rel=1e-4)
+            assert dask["log_likelihood"] == pytest.approx(serial["log_likelihood"], rel=1e-4)

@@ -187,7 +187,10 @@ def bench(args: argparse.Namespace) -> int:
         method=args.method, config=args.config, seed=args.seed,
     )  # fmt: skip
     _start_jax(max(getattr(j.method, "chains", 1) for j in jobs))
-    uci.run_benchmark(jobs, args.out, published=Path(args.data_dir) / "PUBLISHED.md", log=_say)
+    uci.run_benchmark(
+        jobs, args.out, published=Path(args.data_dir) / "PUBLISHED.md", log=_say, workers=args.workers,
+        scheduler=args.scheduler,
+    )  # fmt: skip
     print(f"results: {Path(args.out) / 'results.md'}, {Path(args.out) / 'results.json'}")
     return 0
 

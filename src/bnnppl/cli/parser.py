@@ -181,6 +181,12 @@ def _bench_parser(commands) -> None:
     uci.add_argument("--config", help="YAML with model: and/or inference: sections replacing the defaults")
     uci.add_argument("--out", default="runs/uci", help="results folder (default: runs/uci)")
     uci.add_argument("--seed", type=_seed, default=0, help="random seed of every fit (default: 0)")
+    uci.add_argument(
+        "--workers", type=_positive_int, help="fit on a local Dask cluster of N worker processes"
+    )
+    uci.add_argument(
+        "--scheduler", metavar="ADDRESS", help="fit on a running Dask scheduler, e.g. tcp://host:8786"
+    )
 
 
 def version() -> str:

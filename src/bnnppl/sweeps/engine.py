@@ -21,7 +21,7 @@ from typing import Any
 from bnnppl._io import fsync, fsync_tree, own_sibling, rename_noreplace, stale_siblings
 from bnnppl.sweeps.grid import Point
 
-__all__ = ["WORKER_ENV", "fit_point", "run_points"]
+__all__ = ["WORKER_ENV", "client", "fit_point", "run_points"]
 
 WORKER_ENV = {
     # one XLA thread and one CPU device per worker: workers on one host do not oversubscribe it
@@ -57,16 +57,16 @@ def fit_point(config: dict[str, Any], base: str, report: bool) -> dict[str, Any]
 
 
 @contextlib.contextmanager
-def _client(workers: int | None, scheduler: str | None, log: Callable[[str], None]) -> Iterator[Any]:
+def client(workers: int | None, scheduler: str | None, log: Callable[[str], None]) -> Iterator[Any]:
     """A Dask client: of the scheduler at ``scheduler``, or of a new ``LocalCluster`` of
     ``workers`` processes (default: one per core), closed at the end."""
     import dask
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
-        with Client(scheduler) as client:
-            log(f"scheduler {scheduler}: {len(client.scheduler_info()['workers'])} workers")
-            yield client
+        with Client(scheduler) as remote:
+            log(f"scheduler {scheduler}: {len(remote.scheduler_info()['workers'])} workers")
+            yield remote
         return
     n = workers or os.cpu_count() or 1
     saved = {key: os.environ.get(key) for key in WORKER_ENV}
@@ -82,9 +82,9 @@ def _client(workers: int | None, scheduler: str | None, log: Callable[[str], Non
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    with cluster, Client(cluster) as client:
-        log(f"local cluster: {n} worker processes, dashboard {client.dashboard_link}")
-        yield client
+    with cluster, Client(cluster) as local:
+        log(f"local cluster: {n} worker processes, dashboard {local.dashboard_link}")
+        yield local
 
 
 def run_points(
@@ -110,9 +110,9 @@ def run_points(
     if not todo:
         return {}
     failed: dict[str, str] = {}
-    with _client(workers, scheduler, log) as client:
+    with client(workers, scheduler, log) as dask_client:
         futures = {
-            client.submit(
+            dask_client.submit(
                 fit_point,
                 p.config.to_dict(),
                 str(base),

@@ -267,28 +267,88 @@ def run_benchmark(
     *,
     published: Path | str | None = None,
     log: Callable[[str], None] = print,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Run every split of ``jobs`` not already in its folder, one line of progress each, then
-    write ``out/results.json`` and ``out/results.md``; returns the results."""
+    write ``out/results.json`` and ``out/results.md``; returns the results. With ``workers`` (an
+    embedded Dask ``LocalCluster`` of that many processes) or ``scheduler`` (a running Dask
+    scheduler's address) the (data set, split, method) fits run as Dask tasks (see
+    ``bnnppl.sweeps.engine``); the client writes the same split files."""
+    todo = []
     for job in jobs:
         done = _split_files(job.folder, job.key)
-        label = f"{job.data.name} ({job.values['inference']['method']})"
         for k in job.splits:
             if k in done:
-                r = done[k]
-                log(f"{label} split {k}: done before: RMSE {r['rmse']:.4g}, LL {r['log_likelihood']:.4g}")
-                continue
+                log(f"{_label(job)} split {k}: done before: {_scores(done[k])}")
+            else:
+                todo.append((job, k))
+    if workers is None and scheduler is None:
+        for i, (job, k) in enumerate(todo):
             start = time.perf_counter()
-            record = run_split(job, k)
-            job.folder.mkdir(parents=True, exist_ok=True)
-            text = json.dumps(record, indent=2) + "\n"
-            atomic_write(job.folder / f"split_{k}.json", lambda p, text=text: p.write_text(text))
-            seconds = time.perf_counter() - start
-            scores = f"RMSE {record['rmse']:.4g}, LL {record['log_likelihood']:.4g}"
-            log(f"{label} split {k}: {scores}, {seconds:.1f} s")
-        # the splits of a job share their programs (same shapes: compiled once); the next job's
-        # differ, so free these: JAX keeps every compiled program (hundreds of memory maps each),
-        # and Linux's 65 530-map limit crashed LLVM after 96 fits when each fit compiled anew
-        jax.clear_caches()
-        _programs.clear()
+            _save_split(job, k, run_split(job, k), time.perf_counter() - start, log)
+            if i + 1 == len(todo) or todo[i + 1][0] is not job:
+                _free_programs()
+    else:
+        _run_on_dask(todo, workers, scheduler, log)
     return write_results(out, published)
+
+
+def _label(job: Job) -> str:
+    return f"{job.data.name} ({job.values['inference']['method']})"
+
+
+def _save_split(job: Job, k: int, record: dict[str, Any], seconds: float, log: Callable[[str], None]) -> None:
+    job.folder.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(record, indent=2) + "\n"
+    atomic_write(job.folder / f"split_{k}.json", lambda p, text=text: p.write_text(text))
+    log(f"{_label(job)} split {k}: {_scores(record)}, {seconds:.1f} s")
+
+
+def _scores(record: dict[str, Any]) -> str:
+    return f"RMSE {record['rmse']:.4g}, LL {record['log_likelihood']:.4g}"
+
+
+def _free_programs() -> None:
+    """The splits of a job share their programs (same shapes: compiled once); the next job's
+    differ, so free these: JAX keeps every compiled program (hundreds of memory maps each), and
+    Linux's 65 530-map limit crashed LLVM after 96 fits when each fit compiled anew."""
+    jax.clear_caches()
+    _programs.clear()
+
+
+_LAST_JOB: list[str] = []  # in a worker: the job whose programs it holds
+
+
+def split_task(job: Job, k: int) -> tuple[dict[str, Any], float]:
+    """In a Dask worker: ``run_split``, freeing the programs of another job first."""
+    from bnnppl._jaxconfig import enable_compilation_cache
+
+    if _LAST_JOB and _LAST_JOB[0] != job.key:
+        _free_programs()
+    _LAST_JOB[:] = [job.key]
+    enable_compilation_cache()
+    start = time.perf_counter()
+    return run_split(job, k), time.perf_counter() - start
+
+
+def _run_on_dask(
+    todo: list[tuple[Job, int]], workers: int | None, scheduler: str | None, log: Callable[[str], None]
+) -> None:
+    """The fits of ``todo`` as Dask tasks (retried when a worker dies); each split file written here
+    as its result comes back. A fit that raises stops the benchmark, as it does run serially."""
+    from distributed import as_completed
+
+    from bnnppl.sweeps.engine import client
+
+    if not todo:
+        return
+    with client(workers, scheduler, log) as dask_client:
+        futures = {
+            dask_client.submit(split_task, job, k, key=f"uci-{job.key}-{k}", retries=2, pure=False): (job, k)
+            for job, k in todo
+        }
+        for future in as_completed(futures):
+            job, k = futures[future]
+            record, seconds = future.result()
+            _save_split(job, k, record, seconds, log)

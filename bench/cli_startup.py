@@ -36,7 +36,8 @@ def commands(tmp: Path) -> dict[str, tuple[list[str], int]]:
         "bnnppl run missing.yaml": ([BNNPPL, "run", str(tmp / "missing.yaml")], 2),
         "bnnppl validate bad.yaml (seed: -1)": ([BNNPPL, "validate", str(tmp / "bad.yaml")], 2),
         "bnnppl predict, --output exists": (
-            [BNNPPL, "predict", str(tmp), "--input", "in.csv", "--output", str(tmp / "exists.csv")], 2
+            [BNNPPL, "predict", str(tmp), "--input", "in.csv", "--output", str(tmp / "exists.csv")],
+            2,
         ),
         "bnnppl report, not a run folder": ([BNNPPL, "report", str(tmp)], 2),
         "import bnnppl; bnnppl.fit (full import)": ([sys.executable, "-c", "import bnnppl; bnnppl.fit"], 0),

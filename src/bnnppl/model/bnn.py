@@ -168,6 +168,12 @@ class BNN:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"BNN is immutable: build a new one instead of setting {name!r}.")
 
+    def __reduce__(self) -> tuple:
+        """Pickle (a fitted estimator, a posterior sent to a Dask worker): its attributes, set
+        again on a new ``BNN`` without ``__setattr__``; the shape cache starts empty."""
+        attrs = {key: getattr(self, key) for key in self.__slots__ if key != "_shapes"}
+        return _restore, (attrs,)
+
     @property
     def cache_key(self) -> Any:
         """What identifies this model's compiled programs: its spec (equal specs compile the same
@@ -318,3 +324,10 @@ class BNN:
                 inputs = with_latent(x, z)
             f = numpyro.deterministic(F, net(inputs))
             numpyro.sample(OBS, likelihoods.distribution(self.likelihood, f, sigma), obs=y)
+
+
+def _restore(attrs: dict[str, Any]) -> BNN:
+    """A pickled ``BNN`` rebuilt from its attributes (``BNN.__reduce__``)."""
+    bnn = BNN.__new__(BNN)
+    bnn._setup(**attrs)
+    return bnn

@@ -49,7 +49,6 @@ def then_pause(function):
         return result
     return paused
 
-import numpy as np
 import bnnppl as bp
 import bnnppl.results.saving as S
 import bnnppl.runs.runner as R
@@ -62,8 +61,10 @@ if hook == "fitting":
     R.fit = fitting
 elif hook == "writing":
     R._save_predictions = then_pause(R._save_predictions)
-elif hook == "predict-writing":
-    np.savetxt = then_pause(np.savetxt)
+elif hook == "predict-writing":  # the CSV written to its temporary file, not yet renamed
+    import bnnppl.runs.predicting as P
+    atomic = P.atomic_write
+    P.atomic_write = lambda path, write: atomic(path, then_pause(write))
 elif hook == "filled":
     S.write_folder = then_pause(S.write_folder)
 elif hook == "between-renames":

@@ -34,7 +34,8 @@ def test_02_nuts_and_svi(tmp_path, chrome):
         "pareto_k_high": "int(first_diag.pareto_k_high)",
         "small_steps": "{'divergences': int(small_steps_diag.divergences), "
         "'depth_limit_share': float(small_steps_diag.depth_limit_share), "
-        "'function_max_rhat': float(small_steps_diag.function_max_rhat)}",
+        "'function_max_rhat': float(small_steps_diag.function_max_rhat), "
+        "'leapfrogs': small_steps_leapfrogs, 'first_leapfrogs': first_leapfrogs}",
         "variant_posts": "sorted(variant_posts)",
         "variant_table": "{k: {a: float(b) for a, b in row.items()} for k, row in variant_table.items()}",
         "noise_and_curve": "noise_and_curve",
@@ -60,9 +61,12 @@ def test_02_nuts_and_svi(tmp_path, chrome):
     # the prose: many transitions at the depth limit (the warning's > 10 %), some high Pareto k
     assert v["depth_limit_share"] > 0.1  # observed 0.56 (a quarter)
     assert v["pareto_k_high"] >= 1  # observed 3 of 30 (1, with the limit then 0.7)
-    # the prose: smaller steps (0.99) hit the depth limit more often and the chains mix worse
-    assert v["small_steps"]["depth_limit_share"] > v["depth_limit_share"]  # observed 0.60 vs 0.56 (0.87)
-    assert v["small_steps"]["function_max_rhat"] > v["function_max_rhat"]  # observed 1.07 vs 1.04 (1.013)
+    # the prose: smaller steps (0.99) take more leapfrog steps per draw and hit the depth limit more
+    # often; the r-hat of f moves either way (observed 1.07 vs 1.04, then 1.018 vs 1.029 with
+    # other library versions), so the prose claims nothing of it
+    small = v["small_steps"]
+    assert small["leapfrogs"] > 1.1 * small["first_leapfrogs"]
+    assert small["depth_limit_share"] > v["depth_limit_share"]  # observed 0.60 vs 0.56 (0.87)
     nuts, svi = v["noise_and_curve"]["NUTS"], v["noise_and_curve"]["SVI"]
     # the prose: sigma sits well above the 0.1 in the data, and the band inside is about +-0.4, mostly noise
     assert nuts["sigma"] > 0.15  # observed 0.19 (about 0.2)

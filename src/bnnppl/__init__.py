@@ -34,7 +34,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         ],
     },
 )  # fmt: skip
-__all__ = [*__all__, "__version__"]
+__all__ = sorted([*__all__, "__version__"])
 
 if TYPE_CHECKING:  # what type checkers and IDEs see
     from bnnppl._jaxconfig import enable_compilation_cache

@@ -21,7 +21,7 @@ LINT = Path(sys.executable).parent / "lint-imports"
 
 def _lint(src: Path, tmp_path: Path) -> subprocess.CompletedProcess:
     env = {"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"}
-    args = [str(LINT), str(ROOT / "pyproject.toml"), "--no-cache", "--no-logo"]
+    args = [str(LINT), "--config", str(ROOT / "pyproject.toml"), "--no-cache", "--no-logo"]
     return subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path)
 
 

@@ -476,7 +476,8 @@ def test_a_run_folder_saved_before_the_subpackages_still_loads_and_predicts_the_
     assert post.samples["net.Dense_0.kernel"].shape == (1, 4, 1, 3)
     assert (data.x.shape, data.x_test.shape) == ((9, 1), (3, 1))
     pred = bp.predict(post, data.x_test, seed=config.seed)
-    with np.load(folder / "predictions.npz") as saved:
-        np.testing.assert_array_equal(pred.mean, saved["mean"])
-        np.testing.assert_array_equal(pred.std, saved["std"])
+    with np.load(folder / "predictions.npz") as saved:  # float32, saved with other library versions:
+        # XLA may round the last bit differently (seen: 1.5e-8 of 0.25 with jax 0.9)
+        np.testing.assert_allclose(pred.mean, saved["mean"], rtol=1e-6, atol=0)
+        np.testing.assert_allclose(pred.std, saved["std"], rtol=1e-6, atol=0)
     assert load(folder / "posterior").method == post.method

@@ -49,9 +49,15 @@ def save_png(obj: Any, path: str | Path, *, dpi: int | None = None) -> Path:
         raise ImportError("save_png: needs matplotlib; install it with: pip install matplotlib")
     if isinstance(obj, hv.HoloMap):
         obj = obj.last
-    png = _render(obj, dpi or 150)
-    if dpi is None and (width := _png_width(png)) < MIN_WIDTH:
-        png = _render(obj, math.ceil(150 * MIN_WIDTH / width))
+    used = dpi or 150
+    png = _render(obj, used)
+    # the width grows nearly, not exactly, in proportion to the dpi (a tight bounding box): a
+    # second try can come out a pixel short
+    for _ in range(3 if dpi is None else 0):
+        if (width := _png_width(png)) >= MIN_WIDTH:
+            break
+        used = math.ceil(used * MIN_WIDTH / width) + 1
+        png = _render(obj, used)
     path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write(path, lambda tmp: tmp.write_bytes(png))
 

@@ -156,3 +156,36 @@ def test_the_plan_is_the_product_of_the_grid_and_the_seeds(config):
     with pytest.raises(ConfigError):
         plan(config, ["model.network.hidden=[0]"])
     assert np.all([len(p.fingerprint) == 12 for p in points])
+
+
+def test_the_gpus_are_those_cuda_visible_devices_names(monkeypatch, tmp_path):
+    from bnnppl.sweeps.engine import gpus
+
+    for value, expected in (("2, 3", ["2", "3"]), ("0", ["0"]), ("", []), ("-1", [])):
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", value)
+        assert gpus() == expected, value
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no nvidia-smi: no GPUs
+    assert gpus() == []
+    smi = tmp_path / "nvidia-smi"  # one that lists two
+    smi.write_text('#!/bin/sh\n[ "$1" = "--query-gpu=index" ] && printf "0\\n1\\n"\n')
+    smi.chmod(0o755)
+    assert gpus() == ["0", "1"]
+
+
+@pytest.mark.slow
+def test_on_a_host_with_gpus_each_local_worker_sees_one(monkeypatch):
+    """Workers started with two GPUs named (CPU-only JAX ignores the variable): each worker
+    process has its own CUDA_VISIBLE_DEVICES, round robin, and takes GPU memory as it needs it."""
+    from bnnppl.sweeps.engine import client
+
+    lines = []
+    with client(3, None, lines.append, devices=["4", "7"]) as dask_client:
+        seen = dask_client.run(
+            lambda: (os.environ.get("CUDA_VISIBLE_DEVICES"), os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE"))
+        )
+    assert sorted(seen.values()) == [("4", "false"), ("4", "false"), ("7", "false")]
+    assert lines[0].startswith(
+        "local cluster: 3 worker processes, one GPU each (CUDA_VISIBLE_DEVICES 4, 7), dashboard http"
+    )
+    assert "CUDA_VISIBLE_DEVICES" not in os.environ or os.environ["CUDA_VISIBLE_DEVICES"] not in ("4", "7")

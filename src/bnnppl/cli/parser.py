@@ -151,7 +151,9 @@ def _sweep_parser(commands) -> None:
     sw.add_argument("--seeds", metavar="SEEDS", help="seeds to run each point with: 0, 0-4 or 0,3,5-7")
     sw.add_argument("--out", help="the sweep folder (default: <config's output>/<config name>-sweep)")
     sw.add_argument(
-        "--workers", type=_positive_int, help="worker processes of the local cluster (default: cores)"
+        "--workers",
+        type=_positive_int,
+        help="worker processes of the local cluster (default: one per GPU, else per core)",
     )
     sw.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786")
     sw.add_argument(

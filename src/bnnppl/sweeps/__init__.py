@@ -55,7 +55,8 @@ def sweep(
     """Fit every point of ``grid`` (``"key.path=v1,v2"`` each) times ``seeds`` (``"0-4"``) of the
     run config ``config`` (with ``overrides``, as ``--set``) and write the sweep folder ``out``.
 
-    ``workers``: processes of the embedded ``LocalCluster`` (default: one per core);
+    ``workers``: processes of the embedded ``LocalCluster`` (default: one per GPU, each seeing
+    only its own, else one per core);
     ``scheduler``: the address of a running Dask scheduler (``tcp://host:8786``) to use instead.
     ``rank_by``: ``"loo"`` or ``"test.log_likelihood"`` (any ``split.metric``); default: PSIS-LOO
     where every run has it, else no ranking. Every mistake in the arguments raises

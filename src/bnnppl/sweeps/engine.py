@@ -11,8 +11,10 @@ and the others go on.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import shutil
+import subprocess
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -21,7 +23,7 @@ from typing import Any
 from bnnppl._io import fsync, fsync_tree, own_sibling, rename_noreplace, stale_siblings
 from bnnppl.sweeps.grid import Point
 
-__all__ = ["WORKER_ENV", "client", "fit_point", "run_points"]
+__all__ = ["WORKER_ENV", "client", "fit_point", "gpus", "run_points"]
 
 WORKER_ENV = {
     # one XLA thread and one CPU device per worker: workers on one host do not oversubscribe it
@@ -56,10 +58,39 @@ def fit_point(config: dict[str, Any], base: str, report: bool) -> dict[str, Any]
     return {"files": files, "seconds": result.seconds, "worker_pid": os.getpid()}
 
 
+def gpus() -> list[str]:
+    """This host's GPUs, as values of ``CUDA_VISIBLE_DEVICES``: those it names when set (empty or
+    ``-1``: none), else the indices ``nvidia-smi`` lists; none without either."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return [d.strip() for d in visible.split(",") if d.strip() and d.strip() != "-1"]
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return []
+    try:
+        listed = subprocess.run(
+            [smi, "--query-gpu=index", "--format=csv,noheader"], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return (
+        [line.strip() for line in listed.stdout.splitlines() if line.strip()]
+        if listed.returncode == 0
+        else []
+    )
+
+
 @contextlib.contextmanager
-def client(workers: int | None, scheduler: str | None, log: Callable[[str], None]) -> Iterator[Any]:
+def client(
+    workers: int | None,
+    scheduler: str | None,
+    log: Callable[[str], None],
+    devices: Sequence[str] | None = None,
+) -> Iterator[Any]:
     """A Dask client: of the scheduler at ``scheduler``, or of a new ``LocalCluster`` of
-    ``workers`` processes (default: one per core), closed at the end."""
+    ``workers`` processes, closed at the end. On a host with GPUs (``devices``, default
+    ``gpus()``) each worker sees one of them (``CUDA_VISIBLE_DEVICES``, round robin when there are
+    more workers than GPUs) and the default is one worker per GPU; else one per core."""
     import dask
     from distributed import Client, LocalCluster
 
@@ -68,14 +99,26 @@ def client(workers: int | None, scheduler: str | None, log: Callable[[str], None
             log(f"scheduler {scheduler}: {len(remote.scheduler_info()['workers'])} workers")
             yield remote
         return
-    n = workers or os.cpu_count() or 1
+    devices = gpus() if devices is None else list(devices)
+    n = workers or len(devices) or os.cpu_count() or 1
     saved = {key: os.environ.get(key) for key in WORKER_ENV}
     spawn_env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {})) | WORKER_ENV
     try:
         with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_env}):
             cluster = LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+                n_workers=0 if devices else n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=40,
             )
+            if devices:  # each worker's own spec: the nanny starts its process with this GPU only
+                for i in range(n):
+                    spec = copy.deepcopy(cluster.new_spec)
+                    spec["options"]["env"] = {"CUDA_VISIBLE_DEVICES": devices[i % len(devices)]}
+                    cluster.worker_spec[i] = spec
+                cluster.scale(n)
+                cluster.wait_for_workers(n)
     finally:  # the nanny sets them in this process too before spawning: put ours back
         for key, value in saved.items():
             if value is None:
@@ -83,7 +126,8 @@ def client(workers: int | None, scheduler: str | None, log: Callable[[str], None
             else:
                 os.environ[key] = value
     with cluster, Client(cluster) as local:
-        log(f"local cluster: {n} worker processes, dashboard {local.dashboard_link}")
+        on = f", one GPU each (CUDA_VISIBLE_DEVICES {', '.join(devices)})" if devices else ""
+        log(f"local cluster: {n} worker processes{on}, dashboard {local.dashboard_link}")
         yield local
 
 

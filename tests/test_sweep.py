@@ -174,7 +174,7 @@ def test_the_gpus_are_those_cuda_visible_devices_names(monkeypatch, tmp_path):
 
 
 @pytest.mark.slow
-def test_on_a_host_with_gpus_each_local_worker_sees_one(monkeypatch):
+def test_on_a_host_with_gpus_each_local_worker_sees_one():
     """Workers started with two GPUs named (CPU-only JAX ignores the variable): each worker
     process has its own CUDA_VISIBLE_DEVICES, round robin, and takes GPU memory as it needs it."""
     from bnnppl.sweeps.engine import client

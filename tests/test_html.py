@@ -161,11 +161,11 @@ def test_failed_write_keeps_old_file_and_no_temp(tmp_path, monkeypatch):
     [
         (
             "<h1>x</h1>",
-            r"^sections: must be a list of HTML strings and holoviews objects, got '<h1>x</h1>'\.$",
+            r"^sections: must be a list of HTML strings, holoviews objects and bokeh layouts, got '<h1>x</h1>'\.$",
         ),
         (
             ["<p>ok</p>", 3],
-            r"^sections\[1\]: expected an HTML string or a holoviews object \(element, Overlay, Layout, HoloMap\), got int 3\.$",
+            r"^sections\[1\]: expected an HTML string, a holoviews object \(element, Overlay, Layout, HoloMap\) or a bokeh layout, got int 3\.$",
         ),
         (
             [hv.DynamicMap(lambda k: hv.Curve([k, 1]), kdims="k")],
@@ -177,6 +177,39 @@ def test_bad_sections(tmp_path, sections, message):
     with pytest.raises(TypeError, match=message):
         save_html(sections, tmp_path / "x.html", title="t")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bokeh_layouts_go_in_as_they_are(chrome, tmp_path):
+    """A bokeh layout (as arviz-plots draws) sits between the fragments and holoviews plots it was
+    given with, drawn in the browser; one already in a page is refused, before anything is written."""
+    from bokeh.layouts import gridplot
+    from bokeh.plotting import figure
+
+    panels = [figure(width=320, height=220, title=f"panel {i}") for i in range(2)]
+    for i, panel in enumerate(panels):
+        panel.line(XS, np.sin((i + 1) * 3 * XS), color=RED, line_width=3)
+    sections = [
+        "<h2>first</h2>",
+        gridplot([panels]),
+        "<h2>second</h2>",
+        hv.Curve((XS, XS), "x", "y"),
+        "<p>end</p>",
+    ]
+    page = save_html(sections, tmp_path / "bokeh.html", title="bokeh")
+    text = page.read_text(encoding="utf-8")
+    assert text.index("<h2>first</h2>") < text.index("<h2>second</h2>") < text.index("<p>end</p>")
+    assert not [url for url in _parse(text).urls if _remote(url)]
+    assert open_page(chrome, page) == 3  # the grid's two plots and the curve
+    assert console_errors(chrome) == []
+    pixels = plot_pixels(chrome)
+    assert all(p["drawn"] > 0.005 for p in pixels), pixels
+    assert [p["palette"].get(RED + "ff", 0) > 0.002 for p in pixels] == [True, True, False]  # red: the grid's
+    with pytest.raises(
+        ValueError,
+        match=r"^sections\[0\]: this bokeh GridPlot is already in a bokeh document \(another page or notebook output\); draw it again for this page\.$",
+    ):
+        save_html([sections[1]], tmp_path / "again.html", title="again")
+    assert not (tmp_path / "again.html").exists()
 
 
 def test_bad_title(tmp_path):

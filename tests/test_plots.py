@@ -595,7 +595,10 @@ def test_save_png_replaces_whole_files_and_checks_its_input(every_plot, tmp_path
     assert path.read_bytes()[:4] == b"\x89PNG" and [p.name for p in tmp_path.iterdir()] == ["loss.png"]
     with raises(ValueError, "path: must end in '.png', got 'loss.jpg'."):
         plots.save_png(every_plot["loss"], "loss.jpg")
-    with raises(TypeError, "obj: must be a holoviews object (from bnnppl.plots), got [1, 2]."):
+    with raises(
+        TypeError,
+        "obj: must be a holoviews object or an arviz-plots PlotCollection (from bnnppl.plots), got [1, 2].",
+    ):
         plots.save_png([1, 2], tmp_path / "x.png")
     with raises(ValueError, "dpi: must be >= 1, got 0."):
         plots.save_png(every_plot["loss"], tmp_path / "x.png", dpi=0)
@@ -637,3 +640,145 @@ def test_worst_elements_put_the_value_whose_chains_disagree_first(chains):
         "worst: must be a number of values or the rows of worst_elements(posterior, n), got [('nope', 0, 1.0, 5.0)].",
     ):
         plots.densities(post, worst=[("nope", 0, 1.0, 5.0)])
+
+
+# --------------------------------------------------------------------------- arviz-plots: chains
+
+
+@pytest.fixture(scope="module")
+def mixed(chains):
+    """Two chains of 100 draws; chain 1 of one weight far from chain 0 (r-hat about 2), so it
+    mixes worst; one divergent draw."""
+    rng = np.random.default_rng(0)
+    samples = {k: rng.normal(size=(2, 100, *v.shape[2:])) for k, v in chains.samples.items()}
+    samples["net.Dense_0.kernel"][1, :, 0, 2] += 3.0
+    diverging = np.zeros((2, 100), bool)
+    diverging[0, 10] = True
+    return dataclasses.replace(chains, samples=samples, stats={"diverging": diverging})
+
+
+def labels_of(post, rows):
+    """``site[i, j]`` of each row of ``worst_elements``, as the plots name them."""
+    out = []
+    for site, i, *_ in rows:
+        shape = post.samples[site].shape[2:]
+        out.append(f"{site}[{', '.join(str(j) for j in np.unravel_index(i, shape))}]" if shape else site)
+    return out
+
+
+def renderers(plot, glyph):
+    return [r for r in plot.renderers if type(r.glyph).__name__ == glyph]
+
+
+def test_forest_lists_the_worst_values_in_order_with_their_rhat_and_ess(mixed):
+    rows = plots.worst_elements(mixed, 6)
+    names = labels_of(mixed, rows)
+    assert names[0] == "net.Dense_0.kernel[0, 2]"
+    pc = plots.forest(mixed, worst=6)
+    assert list(pc.data.data_vars) == names
+    target = {c: pc.get_target(None, {"column": c}) for c in ("labels", "forest", "r_hat", "ess")}
+    (text,) = renderers(target["labels"], "Text")
+    assert list(text.data_source.data["text"]) == names
+    y = np.asarray(text.data_source.data["y"])
+    assert (np.diff(y) < 0).all()  # worst at the top
+    for column, index in (("r_hat", 2), ("ess", 3)):
+        (dots,) = renderers(target[column], "Scatter")
+        np.testing.assert_allclose(dots.data_source.data["x"], [r[index] for r in rows])
+        np.testing.assert_array_equal(dots.data_source.data["y"], y)
+    assert [s.location for s in target["r_hat"].center if type(s).__name__ == "Span"] == [1.01]
+    assert [s.location for s in target["ess"].center if type(s).__name__ == "Span"] == [400.0]
+    assert [target[c].title.text for c in target] == [
+        "6 values, worst first", "mean, 50 % and 89 % intervals (chains pooled)", "r-hat", "bulk ESS",
+    ]  # fmt: skip
+    # the point estimate of a value: the mean of both chains' draws, at the value's height
+    point = pc.viz["point_estimate"][names[0]].item()
+    np.testing.assert_allclose(
+        point.data_source.data["x"], [mixed.samples["net.Dense_0.kernel"][:, :, 0, 2].mean()]
+    )
+    np.testing.assert_allclose(point.data_source.data["y"], [y[0]])
+    # the rows of one worst_elements call pick the same values
+    assert list(plots.forest(mixed, worst=rows[:2]).data.data_vars) == names[:2]
+
+
+def test_trace_dist_titles_name_the_value_and_colour_the_chains(mixed):
+    rows = plots.worst_elements(mixed, 2)
+    names = labels_of(mixed, rows)
+    pc = plots.trace_dist(mixed, worst=rows)
+    assert list(pc.data.data_vars) == names
+    for name in names:
+        density, trace = pc.viz["plot"][name].values
+        assert (density.title.text, trace.title.text) == (f"Density: {name}", f"Trace: {name}")
+    site = mixed.samples["net.Dense_0.kernel"][:, :, 0, 2]
+    lines = pc.viz["trace"][names[0]].values
+    assert len({line.glyph.line_color for line in lines}) == 2  # one colour per chain
+    for c, line in enumerate(lines):
+        np.testing.assert_array_equal(line.data_source.data["y"], site[c])
+    assert pc.viz["plot"][names[0]].values[1].legend[0].title == "chain"
+    assert "divergence_dist" in pc.viz.children  # the divergent draw is marked
+
+
+def test_rank_ecdf_titles_name_the_value_and_needs_two_chains(mixed, reg):
+    rows = plots.worst_elements(mixed, 3)
+    pc = plots.rank_ecdf(mixed, worst=rows)
+    names = labels_of(mixed, rows)
+    assert [pc.viz["plot"][n].item().title.text for n in names] == [f"Rank: {n}" for n in names]
+    assert len({line.glyph.line_color for line in pc.viz["ecdf_lines"][names[0]].values}) == 2
+    with raises(ValueError, "posterior: has 1 chain; a rank plot compares chains and needs 2 or more."):
+        plots.rank_ecdf(reg)
+
+
+def test_forest_and_trace_dist_of_one_chain(reg):
+    pc = plots.forest(reg, worst=3)
+    target = pc.get_target(None, {"column": "r_hat"})
+    assert target.title.text == "r-hat (n/a: one chain)"
+    (dots,) = renderers(target, "Scatter")
+    assert len(dots.data_source.data["x"]) == 0  # no r-hat to show
+    pc = plots.trace_dist(reg, worst=1)
+    assert not any(plot.legend for plot in pc.viz["plot"].to_dataset().to_array().values.ravel())
+
+
+def test_arviz_plot_errors(mixed):
+    cases = [
+        (lambda: plots.forest(mixed, backend="svg"), ValueError, "backend: unknown arviz-plots backend 'svg'. Allowed: 'bokeh', 'matplotlib'."),
+        (lambda: plots.trace_dist(mixed, worst=0), ValueError, "worst: must be >= 1, got 0."),
+        (lambda: plots.rank_ecdf(mixed, worst=[("nope", 0, 1.0, 5.0)]), TypeError, "worst: must be a number of values or the rows of worst_elements(posterior, n), got [('nope', 0, 1.0, 5.0)]."),
+        (lambda: plots.forest("post"), TypeError, "posterior: must be a bnnppl.Posterior (from bnnppl.fit), got 'post'."),
+        (lambda: plots.save_png(plots.forest(mixed, worst=2), "forest.png"), ValueError, "obj: an arviz-plots PlotCollection drawn with backend='bokeh'; a PNG needs one drawn with backend='matplotlib' (bnnppl.plots.forest(posterior, backend='matplotlib'), ...)."),
+    ]  # fmt: skip
+    for call, kind, message in cases:
+        with raises(kind, message):
+            call()
+
+
+def test_arviz_plots_save_pngs_through_matplotlib(mixed, tmp_path):
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    for build in (plots.forest, plots.trace_dist, plots.rank_ecdf):
+        pc = build(mixed, worst=4, backend="matplotlib")
+        try:
+            figure = pc.viz["figure"].item()
+            titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
+            path = plots.save_png(pc, tmp_path / f"{build.__name__}.png")
+        finally:
+            plt.close(figure)
+        with Image.open(path) as image:
+            pixels = np.asarray(image.convert("RGB"))
+        assert pixels.shape[1] >= plots.export.MIN_WIDTH and pixels.shape[0] > 300, build.__name__
+        assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 10, build.__name__
+        name = "net.Dense_0.kernel[0, 2]"
+        expected = {
+            "forest": ["4 values, worst first", "mean, 50 % and 89 % intervals (chains pooled)", "r-hat", "bulk ESS"],
+            "trace_dist": [f"Density: {name}", f"Trace: {name}"],
+            "rank_ecdf": [f"Rank: {name}"],
+        }[build.__name__]  # fmt: skip
+        assert titles[: len(expected)] == expected
+
+
+def test_arviz_plots_is_imported_on_the_first_call_only():
+    import subprocess
+    import sys
+
+    code = "import sys, bnnppl.plots, bnnppl.runs.report; print('arviz_plots' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "False\n"

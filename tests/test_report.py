@@ -70,17 +70,34 @@ def test_regression_report_sections_and_highlighted_problems(regression_run):
     assert f"<h1>{regression_run.name}</h1>" in page
     assert "<td>max r-hat (function f)</td>" in page
     # 30 draws per chain cannot reach 400 effective draws: the row is flagged, in words too
-    assert re.search(r'<tr class="problem"><td>min bulk ESS \(weights\)</td><td>\d+</td><td>problem</td>', page)
-    assert re.search(r'<li class="problem">bulk ESS down to \d+ \(&lt; 400\): too few effective draws.</li>', page)
+    assert re.search(
+        r'<tr class="problem"><td>min bulk ESS \(weights\)</td><td>\d+</td><td>problem</td>', page
+    )
+    assert re.search(
+        r'<li class="problem">bulk ESS down to \d+ \(&lt; 400\): too few effective draws.</li>', page
+    )
     assert "<td>rmse</td>" in page and "<th>test</th><th>train</th>" in page
     # every sampled site in the inference table; the plots show the values that mix worst
     post = load(regression_run / "posterior")
     for site, values in post.samples.items():
-        assert re.search(rf"<td>{re.escape(site)}</td><td>{values[0, 0].size}</td><td>[\d.]+</td><td>\d+</td><td>\d+</td>", page)
-    site, index, _, _ = plots.worst_elements(post, 1)[0]
-    assert f"Trace: {site}[" in page and f"Rank: {site}[" in page
+        assert re.search(
+            rf"<td>{re.escape(site)}</td><td>{values[0, 0].size}</td><td>[\d.]+</td><td>\d+</td><td>\d+</td>",
+            page,
+        )
+    # a forest plot of every value (10 here, at most 20), worst first; trace, density and rank of the worst 4
+    labels = worst_labels(post)
+    assert len(labels) == 10
+    assert '["text",{"type":"ndarray","array":' + json.dumps(labels, separators=(",", ":")) in page
+    for kind in ("Trace", "Density", "Rank"):
+        assert re.findall(rf'"text":"{kind}: ([^"]+)"', page) == labels[:4]
     assert "name: sine" in page  # the config, escaped into a <pre>
     assert not re.search(r"<(script|link)[^>]+(src|href)=\"?https?:", page)
+
+
+def worst_labels(post):
+    """The names of all values, worst mixing first, as the report's plots give them."""
+    rows = plots.worst_elements(post, sum(v[0, 0].size for v in post.samples.values()))
+    return [panel.label for panel in plots.trace(post, worst=rows)]
 
 
 def test_classification_report_sections(classification_run):
@@ -112,7 +129,10 @@ def test_header_says_how_the_run_was_made_and_metrics_say_what_they_mean(tmp_pat
     assert main(["run", str(path), "--set", "seed=7", "--set", "inference.steps=30"]) == 0
     (run,) = (tmp_path / "runs").iterdir()
     page, made = text(run), json.loads((run / "run.json").read_text())
-    assert f"<tr><th>command</th><td><code>bnnppl run {path} --set seed=7 --set inference.steps=30</code>" in page
+    assert (
+        f"<tr><th>command</th><td><code>bnnppl run {path} --set seed=7 --set inference.steps=30</code>"
+        in page
+    )
     assert "<tr><th>overrides</th><td><code>seed=7</code>, <code>inference.steps=30</code></td></tr>" in page
     assert "<tr><th>seed</th><td>7</td></tr>" in page
     versions = ", ".join(f"{k} {v}" for k, v in {"python": made["python"], **made["versions"]}.items())
@@ -121,8 +141,13 @@ def test_header_says_how_the_run_was_made_and_metrics_say_what_they_mean(tmp_pat
     assert f"in {made['fit_seconds']:.1f} s" in page
     # every metric has its definition beside it
     assert "<th>metric</th><th>test</th><th>train</th><th>meaning</th>" in page
-    assert "<td>coverage_95</td><td>" in page and "share of targets inside the central 95 % predictive band" in page
-    assert re.search(r"<td>rmse</td>(<td>[^<]+</td>){2}<td>root mean squared error of the predictive mean", page)
+    assert (
+        "<td>coverage_95</td><td>" in page
+        and "share of targets inside the central 95 % predictive band" in page
+    )
+    assert re.search(
+        r"<td>rmse</td>(<td>[^<]+</td>){2}<td>root mean squared error of the predictive mean", page
+    )
     # a run made from Python has no command line: the header leaves that row out
     assert "<th>command</th>" not in text(tiny_run(tmp_path, config["data"], config["model"]["likelihood"],
                                                  config["inference"]))  # fmt: skip
@@ -188,6 +213,23 @@ def test_report_layout_at_1400_and_800_pixels(chrome, classification_run):
         chrome.set_window_size(1280, 2000)
 
 
+OVERHANG_JS = """
+return Array.from(document.querySelectorAll(".plots > div > *")).map((e) => e.scrollWidth - e.clientWidth);
+"""
+
+
+def test_chain_plots_fit_a_1400_pixel_window(chrome, regression_run):
+    """A NUTS report's seven plots (three of them arviz-plots', whose legends hang past the figure
+    by default) fit their boxes at 1400 px: none scrolls sideways, nor does the page."""
+    try:
+        chrome.set_window_size(1400, 2000)
+        open_page(chrome, regression_run / "report.html", timeout=60)
+        assert chrome.execute_script(OVERHANG_JS) == [0] * 7
+        assert chrome.execute_script(LAYOUT_JS)["overflow"] <= 0
+    finally:
+        chrome.set_window_size(1280, 2000)
+
+
 @pytest.mark.parametrize("which", ["regression_run", "classification_run"])
 def test_report_renders_offline_in_a_real_browser(chrome, request, which):
     run = request.getfixturevalue(which)
@@ -208,6 +250,26 @@ def test_report_renders_offline_in_a_real_browser(chrome, request, which):
     assert console_errors(chrome) == []
 
 
+TEXTS_JS = """
+const texts = [];
+for (const doc of Bokeh.documents) for (const m of doc.all_models)
+  if (m.type === "GlyphRenderer" && m.glyph.type === "Text") texts.push(Array.from(m.data_source.get_column("text")));
+return texts;
+"""
+
+
+def test_forest_plot_in_a_real_browser(chrome, regression_run):
+    """The browser draws the forest plot's names, the values that mix worst first, as the page
+    says; the only other texts are the four rank plots' p-values of arviz-stats' uniformity test."""
+    open_page(chrome, regression_run / "report.html", timeout=60)
+    names, *p_values = chrome.execute_script(TEXTS_JS)
+    assert names == worst_labels(load(regression_run / "posterior"))
+    assert len(p_values) == 4 and all(
+        len(t) == 1 and re.fullmatch(r"p=\d\.\d\d\(α=0\.01\) ", t[0]) for t in p_values
+    )
+    assert console_errors(chrome) == []
+
+
 def test_run_without_a_test_set_calibrates_on_training_rows(tmp_path):
     run = tiny_run(
         tmp_path,
@@ -217,6 +279,9 @@ def test_run_without_a_test_set_calibrates_on_training_rows(tmp_path):
     )
     page = text(run)
     assert "Calibration (training rows)" in headings(page)
+    # one chain: no r-hat in the forest plot, and no rank plot (it compares chains)
+    assert '"text":"r-hat (n/a: one chain)"' in page
+    assert len(re.findall(r'"text":"Trace: ', page)) == 4 and '"text":"Rank: ' not in page
     metrics = yaml.safe_load((run / "metrics.json").read_text())
     assert set(metrics) == {"train", "fit_seconds"}
 
@@ -224,15 +289,20 @@ def test_run_without_a_test_set_calibrates_on_training_rows(tmp_path):
 def test_report_png_saves_every_plot_for_slides(regression_run, capsys):
     assert main(["report", str(regression_run), "--png"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == f"plots: {regression_run / 'plots'}"
+    from PIL import Image
+
     names = sorted(p.name for p in (regression_run / "plots").iterdir())
-    label = plots.trace(load(regression_run / "posterior"), worst=1)[0].label  # the worst-mixing value
+    label = worst_labels(load(regression_run / "posterior"))[0]  # the worst-mixing value
     worst = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
     assert names == [
         "01-posterior-predictive.png", "02-epistemic-uncertainty.png", "03-posterior-draw.png",
-        "04-interval-coverage.png", f"05-trace-{worst}.png", f"06-rank-{worst}.png", f"07-density-{worst}.png",
+        "04-interval-coverage.png", f"05-forest-{worst}.png", f"06-trace-{worst}.png", f"07-rank-{worst}.png",
     ]  # fmt: skip
     for name in names:
-        assert (regression_run / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        path = regression_run / "plots" / name
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        with Image.open(path) as image:
+            assert image.size[0] >= plots.export.MIN_WIDTH, (name, image.size)
 
 
 def test_constant_prediction_check(regression_run, tmp_path):

@@ -1,8 +1,11 @@
-"""Plots as pure builders: a ``Posterior`` or ``Predictions`` (and data) in, a holoviews object out.
+"""Plots as pure builders: a ``Posterior`` or ``Predictions`` (and data) in, a holoviews object out;
+the chains' diagnostics ``forest``, ``trace_dist`` and ``rank_ecdf`` return an arviz-plots
+``PlotCollection`` instead (``backend="bokeh"`` or ``"matplotlib"``; arviz-plots is imported on
+their first call).
 
-Builders never save or show; ``save_png`` writes one PNG for slides (through holoviews'
-matplotlib backend, so no browser is needed) and a report embeds the objects with bokeh.
-Styling is set per backend, so every object renders in both.
+Builders never save or show; ``save_png`` writes one PNG for slides (through matplotlib, so no
+browser is needed) and a report embeds the objects with bokeh. The holoviews objects are styled
+per backend, so each renders in both.
 
 =========================== ===================================================================
 builder                     shows
@@ -15,6 +18,9 @@ builder                     shows
 ``map_contour``             2-D classes: the draw of highest log joint density (``log_joint``)
 ``trace``, ``rank``,        one variable's draws per chain (``worst=n``: the n elements of all
 ``densities``               sites that mix worst, ``worst_elements``)
+``forest``                  arviz-plots: the 20 values that mix worst: intervals, r-hat, bulk ESS
+``trace_dist``              arviz-plots: per worst value, each chain's density and trace
+``rank_ecdf``               arviz-plots: per worst value, each chain's fractional-rank ECDF difference
 ``loss``                    the SVI loss per step (log axis)
 ``smc_history``             an SMC fit's ESS per stage and its tempering / data path
 ``calibration``             reliability diagram (classes) or interval coverage (regression)
@@ -31,6 +37,7 @@ its objects in reports).
 
 from bnnppl.plots._common import BAND_LEVELS, BLACK, BLUE, CLASS_COLORS, KINDS, ORANGE
 from bnnppl.plots.animation import draws_animation
+from bnnppl.plots.arviz import forest, rank_ecdf, trace_dist
 from bnnppl.plots.classification import decision_surface, log_joint, map_contour, uncertainty_map
 from bnnppl.plots.diagnostics import densities, loss, rank, smc_history, trace, worst_elements
 from bnnppl.plots.export import save_png
@@ -47,15 +54,18 @@ __all__ = [
     "decision_surface",
     "densities",
     "draws_animation",
+    "forest",
     "log_joint",
     "loss",
     "map_contour",
     "predicted_vs_observed",
     "rank",
+    "rank_ecdf",
     "regression",
     "save_png",
     "smc_history",
     "trace",
+    "trace_dist",
     "uncertainty_map",
     "uncertainty_split",
     "worst_elements",

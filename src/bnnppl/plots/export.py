@@ -1,9 +1,11 @@
-"""``save_png``: one PNG of any builder's output, through holoviews' matplotlib backend."""
+"""``save_png``: one PNG of any builder's output, through matplotlib (holoviews' matplotlib
+backend, or the figure of an arviz-plots ``PlotCollection`` drawn with ``backend="matplotlib"``)."""
 
 from __future__ import annotations
 
 import io
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,10 @@ def save_png(obj: Any, path: str | Path, *, dpi: int | None = None) -> Path:
     """Write ``obj`` (any builder's output) to the PNG file ``path``, whole or not at all.
 
     Rendered with holoviews' matplotlib backend (no browser needed; needs ``matplotlib``). A
-    ``HoloMap`` (``draws_animation``) is saved as its last frame. The folder is made if missing.
+    ``HoloMap`` (``draws_animation``) is saved as its last frame. An arviz-plots
+    ``PlotCollection`` (``forest``, ``trace_dist``, ``rank_ecdf``) must be drawn with
+    ``backend="matplotlib"``; its figure is saved (and left open: ``matplotlib.pyplot.close`` it
+    when done). The folder is made if missing.
     ``dpi``: the resolution; by default the one (150 or more) that makes the image at least
     ``MIN_WIDTH`` (1200) pixels wide, the same picture, only sharper. Returns the path.
 
@@ -35,9 +40,13 @@ def save_png(obj: Any, path: str | Path, *, dpi: int | None = None) -> Path:
     ...     out.read_bytes()[:4]
     b'\\x89PNG'
     """
-    if not isinstance(obj, hv.core.Dimensioned):
+    figure = _matplotlib_figure(obj)
+    if figure is None and not isinstance(obj, hv.core.Dimensioned):
         raise spec_error(
-            "obj", f"must be a holoviews object (from bnnppl.plots), got {_quote(obj)}.", TypeError
+            "obj",
+            "must be a holoviews object or an arviz-plots PlotCollection (from bnnppl.plots), got "
+            f"{_quote(obj)}.",
+            TypeError,
         )
     path = Path(path)
     if path.suffix.lower() != ".png":
@@ -49,15 +58,16 @@ def save_png(obj: Any, path: str | Path, *, dpi: int | None = None) -> Path:
         raise ImportError("save_png: needs matplotlib; install it with: pip install matplotlib")
     if isinstance(obj, hv.HoloMap):
         obj = obj.last
+    render, target = (_render, obj) if figure is None else (_render_figure, figure)
     used = dpi or 150
-    png = _render(obj, used)
+    png = render(target, used)
     # the width grows nearly, not exactly, in proportion to the dpi (a tight bounding box): a
     # second try can come out a pixel short
     for _ in range(3 if dpi is None else 0):
         if (width := _png_width(png)) >= MIN_WIDTH:
             break
         used = math.ceil(used * MIN_WIDTH / width) + 1
-        png = _render(obj, used)
+        png = render(target, used)
     path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write(path, lambda tmp: tmp.write_bytes(png))
 
@@ -65,6 +75,25 @@ def save_png(obj: Any, path: str | Path, *, dpi: int | None = None) -> Path:
 def _render(obj: Any, dpi: int) -> bytes:
     buffer = io.BytesIO()
     hv.save(obj, buffer, fmt="png", backend="matplotlib", dpi=dpi)
+    return buffer.getvalue()
+
+
+def _matplotlib_figure(obj: Any) -> Any:
+    """The matplotlib figure of an arviz-plots ``PlotCollection``; ``None`` for anything else."""
+    arviz_plots = sys.modules.get("arviz_plots")  # not imported: obj cannot be one of its objects
+    if arviz_plots is None or not isinstance(obj, arviz_plots.PlotCollection):
+        return None
+    if obj.backend != "matplotlib":
+        raise ValueError(
+            f"obj: an arviz-plots PlotCollection drawn with backend={obj.backend!r}; a PNG needs one drawn "
+            "with backend='matplotlib' (bnnppl.plots.forest(posterior, backend='matplotlib'), ...)."
+        )
+    return obj.viz["figure"].item()
+
+
+def _render_figure(figure: Any, dpi: int) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     return buffer.getvalue()
 
 

@@ -4,10 +4,14 @@ The page shows the config, a diagnostics table that says in plain words what is 
 anything), the metrics, and the plots that fit the task: predictive bands, the epistemic /
 aleatoric split and an animation over draws for 1-D regression; decision surfaces, uncertainty
 maps and the most probable draw for 2-D classification; calibration for both; the loss curve
-(SVI), the ESS and tempering path (SMC) or trace and rank plots (MCMC); posterior densities.
-Bokeh's scripts are inlined, so no network is needed. ``bnnppl report RUN`` rebuilds it from
-the files of the run folder. The tables are built in ``bnnppl.runs.tables``, the page in
-``bnnppl.runs.html``.
+(SVI) or the ESS and tempering path (SMC) with posterior densities; or, for chains (NUTS, HMC,
+MCLMC, Langevin, ...), a table of every sampled site, a forest plot of the 20 values that mix
+worst with their r-hat and bulk ESS, and the trace, density and rank plots of the worst four.
+The chains' plots are arviz-plots' (``bnnppl.plots.forest``, ``trace_dist``, ``rank_ecdf``: bokeh
+on the page, matplotlib for ``png=True``; arviz-plots is imported only for such runs); the rest,
+the function-space pictures, are holoviews'. Bokeh's scripts are inlined, so no network is
+needed. ``bnnppl report RUN`` rebuilds it from the files of the run folder. The tables are built
+in ``bnnppl.runs.tables``, the page in ``bnnppl.runs.html``.
 """
 
 from __future__ import annotations
@@ -15,13 +19,16 @@ from __future__ import annotations
 import contextlib
 import html
 import re
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from bnnppl import datasets, plots
 from bnnppl.plots._common import bokeh_only
+from bnnppl.plots.arviz import FOREST_VALUES
 from bnnppl.results.posterior import Posterior
 from bnnppl.results.prediction import predict
 from bnnppl.runs import tables
@@ -58,13 +65,25 @@ _STYLE = """<style>
 section's plots side by side where the width allows (a plot wider than the window scrolls
 sideways in its own box); problems in red; the meaning column left-aligned."""
 
+
+class _Arviz(NamedTuple):
+    """A plot of the page drawn by arviz-plots: ``draw(backend=...)`` draws it (a
+    ``PlotCollection``), with bokeh for the page and with matplotlib for its PNG, which is named
+    ``<nn>-<kind>-<the first value it shows>.png``."""
+
+    kind: str
+    draw: Callable[..., Any]
+
+
 def write_report(
     run_dir: Path | str, *, posterior: Posterior | None = None, name: str | None = None, png: bool = False
 ) -> Path:
     """Write ``report.html`` into the run folder ``run_dir`` (atomically) and return its path.
 
     ``png=True`` also saves every plot as ``plots/<nn>-<title>.png`` for slides (a HoloMap as
-    its last frame). ``posterior`` saves reloading it when the caller has it in memory, and
+    its last frame; arviz-plots' plots drawn again by its matplotlib backend, named after their
+    kind and the value that mixes worst: ``05-forest-sigma.png``, ``06-trace-sigma.png``, ...).
+    ``posterior`` saves reloading it when the caller has it in memory, and
     ``name`` is the run's name when the folder is still being filled under a temporary one (both
     from ``bnnppl.runs.runner``).
 
@@ -84,11 +103,34 @@ def write_report(
     sections += ["<h2>Config</h2>", f"<pre>{html.escape(dump_config(config))}</pre>"]
     sections = [_STYLE, tables.header(config, posterior, name, read_run(run_dir)), *_laid_out(sections)]
     if png:
-        figures = [s for s in sections if not isinstance(s, str)]
-        for i, figure in enumerate(figures, start=1):
-            title = re.sub(r"[^a-z0-9]+", "-", _title(figure).lower()).strip("-") or "plot"
-            plots.save_png(figure, run_dir / "plots" / f"{i:02d}-{title}.png")
-    return save_html(sections, run_dir / REPORT, title=f"bnnppl run {name}")
+        _save_pngs([s for s in sections if not isinstance(s, str)], run_dir / "plots")
+    page = [s.draw(backend="bokeh").viz["figure"].item() if isinstance(s, _Arviz) else s for s in sections]
+    return save_html(page, run_dir / REPORT, title=f"bnnppl run {name}")
+
+
+def _save_pngs(figures: list[Any], folder: Path) -> None:
+    """``<nn>-<title>.png`` of each plot in ``folder``, numbered in page order."""
+    for i, figure in enumerate(figures, start=1):
+        if not isinstance(figure, _Arviz):
+            plots.save_png(figure, folder / f"{i:02d}-{_slug(_title(figure))}.png")
+            continue
+        import matplotlib.pyplot as plt
+
+        collection = figure.draw(backend="matplotlib")
+        try:
+            first = next(iter(collection.data.data_vars))  # the value that mixes worst
+            plots.save_png(collection, folder / f"{i:02d}-{_slug(f'{figure.kind}: {first}')}.png")
+        finally:
+            plt.close(collection.viz["figure"].item())
+
+
+def _slug(title: str) -> str:
+    """``title`` as a file name: lower case, runs of other characters as one ``-``.
+
+    >>> _slug("Trace: net.Dense_0.kernel[0, 2]")
+    'trace-net-dense-0-kernel-0-2'
+    """
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "plot"
 
 
 def _title(figure: Any) -> str:
@@ -169,11 +211,19 @@ def _plots(config: RunConfig, posterior: Posterior, data: Any) -> list[Any]:
         out += [plots.loss(posterior)]
     elif "log_evidence" in posterior.stats:  # SMC: particles, not chains
         out += [plots.smc_history(posterior)]
-    else:  # chains: every site in a table, then the four values that mix worst
-        rows = plots.worst_elements(
-            posterior, sum(int(np.prod(v.shape[2:])) for v in posterior.samples.values())
-        )
-        worst = rows[:4]
-        out += [tables.sites_table(posterior, rows), plots.trace(posterior, worst=worst)]
-        return [*out, plots.rank(posterior, worst=worst), plots.densities(posterior, worst=worst)]
+    else:
+        return out + _chain_plots(posterior)
     return [*out, plots.densities(posterior)]
+
+
+def _chain_plots(posterior: Posterior) -> list[Any]:
+    """Chains: every site in a table, a forest plot of the values that mix worst, then trace,
+    density and rank plots of the worst four (no rank plot for one chain: it compares chains)."""
+    rows = plots.worst_elements(posterior, sum(int(np.prod(v.shape[2:])) for v in posterior.samples.values()))
+    worst = rows[:4]
+    out = [tables.sites_table(posterior, rows)]
+    out += [_Arviz("Forest", partial(plots.forest, posterior, worst=rows[:FOREST_VALUES]))]
+    out += [_Arviz("Trace", partial(plots.trace_dist, posterior, worst=worst))]
+    if posterior.num_chains > 1:
+        out += [_Arviz("Rank", partial(plots.rank_ecdf, posterior, worst=worst))]
+    return out

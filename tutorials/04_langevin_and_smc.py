@@ -303,12 +303,12 @@ for step in (0.005, 0.01, 0.02, 0.03):
     print(f"step {step}: kinetic temperature {temperature:.3f}, mean log density {level:.0f}")
 
 # %% [markdown]
-# **What to read here**: at step 0.02 the kinetic temperature is a few per cent above 1, and
-# the log density sits roughly 100 below the right level: the chain samples a distribution that
-# is too wide. At 0.03 the simulation blows up (`nan`: the weights ran off to infinity). The
-# sharpest direction of this posterior allows steps up to about 2 / sqrt(largest curvature),
-# somewhere between 0.02 and 0.03 here; well below that, 0.005 and 0.01 both give close to 1.
-# So the wider network did not force a smaller step than the 1 -> 20 -> 20 -> 1 one; had the
+# **What to read here**: at step 0.02 the kinetic temperature is a few per cent above 1, and the
+# log density sits one to two hundred below the right level: the chain samples a distribution
+# that is too wide. At 0.03 the simulation blows up (`nan`: the weights ran off to infinity).
+# The sharpest direction of this posterior allows steps up to about 2 / sqrt(largest curvature),
+# somewhere between 0.02 and 0.03 here; well below that, 0.005 and 0.01 both give close to 1. So
+# the wider network did not force a smaller step than the 1 -> 20 -> 20 -> 1 one; had the
 # kinetic temperature at 0.005 been above 1, we would have halved the step (and doubled the
 # number of steps).
 

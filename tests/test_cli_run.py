@@ -12,7 +12,7 @@ import yaml
 
 import bnnppl as bp
 from bnnppl.cli import main
-from bnnppl.results.diagnostics import constant_warnings
+from bnnppl.results.diagnostics import constant_warnings, metric_warnings
 from bnnppl.results.metrics import rmse
 from bnnppl.runs import runner as R
 from bnnppl.runs.config import RunConfig, load_config
@@ -50,9 +50,12 @@ def test_run_writes_a_complete_run_folder_and_never_reuses_one(tiny, tmp_path, c
     assert re.fullmatch(r"SVI: fitted in \d+\.\d s", out[0])
     assert out[1].startswith("  train: log_likelihood ") and out[2].startswith("  test: log_likelihood ")
     metrics = json.loads((run / "metrics.json").read_text())
-    # 40 SVI steps learn little: the splits no better than a constant prediction say so
-    warned = [f"  warning: {w}" for w in constant_warnings(metrics)]
-    assert out[3 : 3 + len(warned)] == warned and all("no better than a constant" in w for w in warned)
+    # 40 SVI steps learn little: the splits no better than a constant prediction say so, and the
+    # test rows, scored below the linear model fitted to the training rows, say that too
+    assert metrics["test"]["log_likelihood"] < metrics["test"]["linear_log_likelihood"]
+    warned = [f"  warning: {w}" for w in metric_warnings(metrics)]
+    assert out[3 : 3 + len(warned)] == warned and len(warned) == len(constant_warnings(metrics)) + 1
+    assert "below a linear model's" in warned[-1]
     assert out[3 + len(warned)].startswith("  loss: ")
     assert out[-1] == f"results: {run}"
 
@@ -60,7 +63,8 @@ def test_run_writes_a_complete_run_folder_and_never_reuses_one(tiny, tmp_path, c
     assert RunConfig.from_dict(yaml.safe_load((run / "config.yaml").read_text())) == config
     assert set(metrics) == {"train", "test", "fit_seconds"}
     assert set(metrics["test"]) == {
-        "log_likelihood", "constant_log_likelihood", "rmse", "mae", "coverage_95", "width_95", "crps"
+        "log_likelihood", "constant_log_likelihood", "linear_log_likelihood", "rmse", "mae", "coverage_95",
+        "width_95", "crps"
     }  # fmt: skip
     posterior = bp.load(run / "posterior")
     assert posterior.stats["loss"].shape == (40,)

@@ -308,11 +308,13 @@ def test_report_png_saves_every_plot_for_slides(regression_run, capsys):
 def test_constant_prediction_check(regression_run, tmp_path):
     """A fit no better than the training targets' own mean and sd says so in the report (and in
     the CLI: tests/test_diagnostics_sampler.py); a fit that learned the sine does not."""
-    from bnnppl.results.diagnostics import constant_warnings
+    from bnnppl.results.diagnostics import constant_warnings, linear_warnings, metric_warnings
 
     metrics = json.loads((regression_run / "metrics.json").read_text())
     assert metrics["test"]["log_likelihood"] > metrics["test"]["constant_log_likelihood"]
-    assert constant_warnings(metrics) == [] and "no better than a constant" not in text(regression_run)
+    assert metrics["test"]["log_likelihood"] > metrics["test"]["linear_log_likelihood"]
+    assert metric_warnings(metrics) == [] and "no better than a constant" not in text(regression_run)
+    assert "below a linear model" not in text(regression_run)
     config = RunConfig.from_dict({
         "data": {"name": "sine", "params": {"n": 24}},
         # a prior 1000 times too narrow pins f near 0: the fit cannot follow the sine
@@ -330,6 +332,10 @@ def test_constant_prediction_check(regression_run, tmp_path):
         "learned nothing usable from the inputs; check the data's scaling, the prior and the fit."
     )
     assert f'<li class="problem">{html.escape(words)}</li>' in text(result.run_dir)
+    # the sine's slope alone scores better than a pinned f: the linear baseline's warning too
+    assert test["log_likelihood"] < test["linear_log_likelihood"]
+    (linear,) = linear_warnings(result.metrics)
+    assert f'<li class="problem">{html.escape(linear)}</li>' in text(result.run_dir)
 
 
 def test_the_header_says_how_the_data_were_scaled(regression_run, classification_run):

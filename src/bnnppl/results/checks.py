@@ -3,7 +3,9 @@
 - ``loss_check``: an SVI fit's loss curve (r-hat and ESS mean nothing for guide draws);
 - ``smc_check``: an SMC fit's evidence and particles (particles are not chains);
 - ``constant_warnings``: a run's splits whose log-likelihood is no better than the best constant
-  prediction's (``metrics.constant_log_likelihood``).
+  prediction's (``metrics.constant_log_likelihood``);
+- ``linear_warnings``: a run whose held-out log-likelihood is below the linear model's
+  (``baselines.linear_log_likelihood``); ``metric_warnings``: both.
 
 ``bnnppl.results.diagnostics`` re-exports all of them beside its MCMC ``Diagnostics``.
 """
@@ -14,7 +16,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["UNIQUE_LIMIT", "LossCheck", "SMCCheck", "constant_warnings", "loss_check", "smc_check"]
+__all__ = [
+    "UNIQUE_LIMIT",
+    "LossCheck",
+    "SMCCheck",
+    "constant_warnings",
+    "linear_warnings",
+    "loss_check",
+    "metric_warnings",
+    "smc_check",
+]
 
 
 class LossCheck(NamedTuple):
@@ -132,3 +143,30 @@ def constant_warnings(scores: dict) -> list[str]:
                 "the inputs; check the data's scaling, the prior and the fit."
             )
     return out
+
+
+def linear_warnings(scores: dict) -> list[str]:
+    """A warning when the ``test`` split's log-likelihood is below the linear model's fitted to the
+    training rows (``linear_log_likelihood``: ``bnnppl.results.baselines``). Only held-out rows
+    judge it: on its own training rows a network beats a linear model by fitting noise.
+
+    >>> linear_warnings({"test": {"log_likelihood": -0.08, "linear_log_likelihood": -0.068}})
+    ["test log-likelihood -0.08 is below a linear model's (-0.068: ...with bnnppl sweep."]
+    """
+    values = scores.get("test")
+    if not isinstance(values, dict):
+        return []
+    ll, bar = values.get("log_likelihood"), values.get("linear_log_likelihood")
+    if ll is None or bar is None or not ll < bar:
+        return []
+    return [
+        f"test log-likelihood {ll:.4g} is below a linear model's ({bar:.4g}: the textbook linear model of "
+        "this likelihood fitted to the same training rows): on these data the network does worse than the "
+        "simple baseline; try other priors, widths or methods and compare them on held-out rows, e.g. "
+        "with bnnppl sweep."
+    ]
+
+
+def metric_warnings(scores: dict) -> list[str]:
+    """``constant_warnings``, then ``linear_warnings``, of a run's metrics."""
+    return constant_warnings(scores) + linear_warnings(scores)

@@ -35,7 +35,9 @@ from bnnppl.results.checks import (  # re-exported: checks of fits without chain
     LossCheck,
     SMCCheck,
     constant_warnings,
+    linear_warnings,
     loss_check,
+    metric_warnings,
     smc_check,
 )
 from bnnppl.results.modes import (
@@ -60,7 +62,9 @@ __all__ = [
     "LossCheck",
     "SMCCheck",
     "constant_warnings",
+    "linear_warnings",
     "loss_check",
+    "metric_warnings",
     "smc_check",
     "summarize",
     "up",

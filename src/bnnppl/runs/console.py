@@ -9,16 +9,17 @@ __all__ = ["print_diagnostics", "print_metrics"]
 
 
 def print_metrics(metrics: dict) -> None:
-    """A line per split, then a warning for each split no better than a constant prediction.
+    """A line per split, then a warning for each split no better than a constant prediction, and
+    one when the test rows score below a linear model (``results.checks.metric_warnings``).
 
     >>> print_metrics({"test": {"log_likelihood": 0.5, "constant_log_likelihood": -1.25}})
       test: log_likelihood 0.5, constant_log_likelihood -1.25
     """
-    from bnnppl.results.diagnostics import constant_warnings
+    from bnnppl.results.diagnostics import metric_warnings
 
     for split, values in metrics.items():
         print(f"  {split}: " + ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
-    for warning in constant_warnings(metrics):
+    for warning in metric_warnings(metrics):
         print(f"  warning: {warning}")
 
 

@@ -29,8 +29,9 @@ runs killed on this host; any other file or folder there is never touched.
 >>> sorted(p.name for p in result.run_dir.iterdir())  # doctest: +NORMALIZE_WHITESPACE
 ['config.yaml', 'data.npz', 'diagnostics.json', 'metrics.json', 'posterior', 'predictions.npz',
  'run.json', 'summary.csv']
->>> sorted(result.metrics["test"])
-['constant_log_likelihood', 'coverage_95', 'crps', 'log_likelihood', 'mae', 'rmse', 'width_95']
+>>> sorted(result.metrics["test"])  # doctest: +NORMALIZE_WHITESPACE
+['constant_log_likelihood', 'coverage_95', 'crps', 'linear_log_likelihood', 'log_likelihood', 'mae',
+ 'rmse', 'width_95']
 >>> read_config(result.run_dir) == config, load_data(result.run_dir).x_test.shape
 (True, (6, 1))
 >>> bnn, data = prepare(config)  # checked model and data, nothing fitted
@@ -222,6 +223,7 @@ def score(posterior: Posterior, pred: Predictions, x: np.ndarray, y: np.ndarray)
     out = {
         "log_likelihood": metrics.log_likelihood(log_likelihood(posterior, x, y)),
         "constant_log_likelihood": constant_log_likelihood(posterior, y),
+        "linear_log_likelihood": linear_log_likelihood(posterior, x, y),
     }
     if pred.probs is not None:
         out |= {
@@ -242,14 +244,26 @@ def score(posterior: Posterior, pred: Predictions, x: np.ndarray, y: np.ndarray)
     return out
 
 
+def _family(posterior: Posterior) -> str:
+    """The baselines' family of ``posterior``'s likelihood: every real-valued one is ``gaussian``."""
+    family = posterior.bnn.likelihood.family
+    return family if family in ("bernoulli", "categorical", "poisson") else "gaussian"
+
+
 def constant_log_likelihood(posterior: Posterior, y: np.ndarray) -> float:
     """``metrics.constant_log_likelihood`` of ``y`` for ``posterior``'s likelihood, the constant
     fitted to its training targets."""
-    spec = posterior.bnn.likelihood
-    family = {"bernoulli": "bernoulli", "categorical": "categorical", "poisson": "poisson"}.get(
-        spec.family, "gaussian"
-    )
-    return metrics.constant_log_likelihood(posterior.y, y, family, getattr(spec, "classes", 2))
+    classes = getattr(posterior.bnn.likelihood, "classes", 2)
+    return metrics.constant_log_likelihood(posterior.y, y, _family(posterior), classes)
+
+
+def linear_log_likelihood(posterior: Posterior, x: np.ndarray, y: np.ndarray) -> float:
+    """``baselines.linear_log_likelihood`` of ``y`` at ``x``: the linear model of ``posterior``'s
+    likelihood fitted to its training rows (in their original units)."""
+    from bnnppl.results.baselines import linear_log_likelihood as linear
+
+    classes = getattr(posterior.bnn.likelihood, "classes", 2)
+    return linear(posterior.x, posterior.y, x, y, _family(posterior), classes)
 
 
 def check(posterior: Posterior) -> Diagnostics | LossCheck | SMCCheck:

@@ -22,7 +22,7 @@ from bnnppl.results.diagnostics import (
     Diagnostics,
     LossCheck,
     SMCCheck,
-    constant_warnings,
+    metric_warnings,
     up,
 )
 from bnnppl.results.posterior import Posterior
@@ -35,6 +35,9 @@ METRIC_MEANINGS = {
     "target's units)",
     "constant_log_likelihood": "the same for the best constant prediction (the training targets' "
     "mean and sd, or their class frequencies): the bar a model must clear",
+    "linear_log_likelihood": "the same for the textbook linear model of the likelihood (Bayesian "
+    "linear regression; L2 logistic, softmax or Poisson regression) fitted to the training rows: on "
+    "test rows, the bar a network should clear",
     "rmse": "root mean squared error of the predictive mean (lower is better)",
     "mae": "mean absolute error of the predictive mean (lower is better)",
     "coverage_95": "share of targets inside the central 95 % predictive band; want about 0.95",
@@ -207,7 +210,7 @@ def metrics_table(metrics: dict[str, Any]) -> str:
         _row([n] + [f"{metrics[s][n]:.4g}" for s in splits] + [html.escape(METRIC_MEANINGS.get(n, ""))])
         for n in names
     )
-    warnings = constant_warnings(metrics)
+    warnings = metric_warnings(metrics)
     words = "<ul>" + "".join(f'<li class="problem">{html.escape(w)}</li>' for w in warnings) + "</ul>"
     return head + rows + "</table>" + (words if warnings else "")
 

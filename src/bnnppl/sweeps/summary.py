@@ -25,7 +25,8 @@ from bnnppl.sweeps.grid import Point
 __all__ = ["LOWER_IS_BETTER", "check_rank_by", "rows", "write_summary"]
 
 LOWER_IS_BETTER = {"rmse", "mae", "crps", "brier", "ece", "width_95"}
-SCORES = {"log_likelihood", "constant_log_likelihood", "rmse", "mae", "coverage_95", "width_95", "crps",
+BARS = {"constant_log_likelihood", "linear_log_likelihood"}  # the data's, not the run's: left out of the rows
+SCORES = {"log_likelihood", *BARS, "rmse", "mae", "coverage_95", "width_95", "crps",
           "accuracy", "brier", "ece"}  # fmt: skip
 
 
@@ -59,9 +60,7 @@ def rows(points: Sequence[Point], runs: Path, failed: dict[str, str]) -> list[di
         check = json.loads((folder / DIAGNOSTICS).read_text())
         row |= {"status": "ok", "fit_seconds": round(metrics["fit_seconds"], 2)}
         for split in ("train", "test"):
-            row |= {
-                f"{split}.{k}": v for k, v in metrics.get(split, {}).items() if k != "constant_log_likelihood"
-            }
+            row |= {f"{split}.{k}": v for k, v in metrics.get(split, {}).items() if k not in BARS}
         if check.get("loo_elpd") is not None:
             row |= {
                 "loo_elpd": check["loo_elpd"],

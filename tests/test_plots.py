@@ -13,6 +13,7 @@ from scipy.stats import norm, rankdata
 import bnnppl as bp
 from bnnppl import metrics, plots
 from bnnppl.datasets import sine_regression, two_moons
+from bnnppl.plots import classification
 from bnnppl.results.prediction import network_draws
 
 pytestmark = pytest.mark.slow
@@ -255,6 +256,31 @@ def test_uncertainty_map_kinds(bern, cat):
     expected = p[:, np.arange(top.size), top].std(0)
     np.testing.assert_allclose(img.dimension_values("std"), expected, rtol=1e-4, atol=1e-6)
     assert len(of(plot, hv.Contours)) == 0
+
+
+def test_the_surfaces_of_one_grid_predict_it_once(cat, monkeypatch):
+    """A report's class map, probability surface and uncertainty maps share one prediction of
+    their grid; another grid or another posterior predicts afresh."""
+    from bnnppl.results import prediction
+
+    calls = []
+    real = prediction.predict
+    counted = lambda post, grid, **kw: calls.append(grid.shape) or real(post, grid, **kw)  # noqa: E731
+    monkeypatch.setattr(prediction, "predict", counted)
+    classification._LAST.clear()
+    first = plots.decision_surface(cat, cat.x, cat.y, resolution=9, show="class")
+    plots.decision_surface(cat, cat.x, cat.y, resolution=9)
+    for kind in ("entropy", "mutual_information"):
+        img = plots.uncertainty_map(cat, cat.x, cat.y, kind=kind, resolution=9).Image.I
+        field = "entropy" if kind == "entropy" else "epistemic"
+        want = getattr(real(cat, image_points(img), keep_samples=False), field)
+        np.testing.assert_allclose(img.dimension_values(kind), want, rtol=1e-6)
+    assert calls == [(81, 2)]
+    plots.decision_surface(cat, cat.x, cat.y, resolution=8)
+    other = dataclasses.replace(cat)  # equal draws, another object: not assumed the same
+    again = plots.decision_surface(other, cat.x, cat.y, resolution=9, show="class")
+    assert calls == [(81, 2), (64, 2), (81, 2)]
+    np.testing.assert_array_equal(again.Image.I.dimension_values("class"), first.Image.I.dimension_values("class"))
 
 
 def by_hand_log_joint(post):

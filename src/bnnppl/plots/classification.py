@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import holoviews as hv
@@ -27,6 +28,23 @@ if TYPE_CHECKING:
     from bnnppl.results.posterior import Posterior
 
 # --------------------------------------------------------------------------- 2-D classification
+
+
+_LAST: list[tuple[weakref.ref, bytes, Any]] = []  # the last grid's predictions, for the next plot
+
+
+def _grid_predictions(posterior: Posterior, grid: np.ndarray) -> Any:
+    """``predict(posterior, grid, keep_samples=False)``, kept (one posterior, weakly, and one grid)
+    for the next plot of the same two: a report draws the class map, the probability surface and
+    two uncertainty maps on one grid, which would otherwise predict it four times over."""
+    from bnnppl.results.prediction import predict
+
+    key = grid.tobytes()
+    if _LAST and _LAST[0][0]() is posterior and _LAST[0][1] == key:
+        return _LAST[0][2]
+    pred = predict(posterior, grid, keep_samples=False)
+    _LAST[:] = [(weakref.ref(posterior), key, pred)]
+    return pred
 
 
 def _contour(img: hv.Image) -> hv.Contours:
@@ -80,14 +98,12 @@ def decision_surface(
     >>> decision_surface(post, x, y, resolution=30, show="class").Image.I.vdims[0].name
     'class'
     """
-    from bnnppl.results.prediction import predict
-
     check_choice("show", show, SURFACES, "surface")
     posterior, x, y, resolution, padding = _surface_inputs(
         posterior, x, y, "a decision surface", resolution, padding
     )
     xs, ys, grid = _grid(x, resolution, padding)
-    probs = predict(posterior, grid, keep_samples=False).probs
+    probs = _grid_predictions(posterior, grid).probs
     if show == "class":
         k = probs.shape[1]
         colors = [CLASS_COLORS[c % len(CLASS_COLORS)] for c in range(k)]
@@ -137,14 +153,12 @@ def uncertainty_map(
     >>> plot.Image.I.vdims
     [Dimension('mutual_information', label='mutual information (nats)')]
     """
-    from bnnppl.results.prediction import predict
-
     kind = check_choice("kind", kind, KINDS, "uncertainty kind")
     posterior, x, y, resolution, padding = _surface_inputs(
         posterior, x, y, "an uncertainty map", resolution, padding
     )
     xs, ys, grid = _grid(x, resolution, padding)
-    pred = predict(posterior, grid, keep_samples=False)
+    pred = _grid_predictions(posterior, grid)
     binary = pred.probs.shape[1] == 2
     if kind == "std":
         values = _probability_std(posterior, grid, pred.probs)

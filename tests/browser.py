@@ -117,21 +117,28 @@ def chrome(tmp_path_factory):
         driver.quit()
 
 
-def open_page(driver, path: str | Path, *, timeout: float = 30.0) -> int:
-    """Load the local file `path` (logs of earlier pages are dropped); return its number of bokeh plots."""
+def open_page(driver, path: str | Path, *, timeout: float = 30.0, at_least: int = 0) -> int:
+    """Load the local file `path` (logs of earlier pages are dropped); return its number of bokeh plots
+    (waiting for `at_least` of them: see `wait_rendered`)."""
     console_errors(driver)
     requests_made(driver)
     driver.get(Path(path).resolve().as_uri())
-    return wait_rendered(driver, timeout=timeout)
+    return wait_rendered(driver, timeout=timeout, at_least=at_least)
 
 
-def wait_rendered(driver, *, timeout: float = 30.0) -> int:
+def wait_rendered(driver, *, timeout: float = 30.0, at_least: int = 0) -> int:
     """Wait until bokeh has a view for every root and every plot has finished drawing; return the plot count.
 
-    A page without bokeh times out: `TimeoutError`, with the console errors so far in its message.
+    `at_least`: also wait until there are that many plots. A notebook's page holds a bokeh document
+    per output cell, each embedded by its own script: on a busy machine the first can be drawn
+    before the next ones exist. Past the deadline the count so far is returned, for the caller's
+    assertion to show. A page without bokeh times out: `TimeoutError`, with the console errors so
+    far in its message.
     """
     deadline = time.monotonic() + timeout
-    while (plots := driver.execute_script(_VIEWS_JS + _RENDERED_JS)) < 0:  # -1: not yet
+    while (plots := driver.execute_script(_VIEWS_JS + _RENDERED_JS)) < at_least:  # -1: not yet
+        if 0 <= plots and time.monotonic() > deadline:
+            break
         if time.monotonic() > deadline:
             raise TimeoutError(
                 f"bokeh did not render within {timeout} s; console errors: {console_errors(driver)}"

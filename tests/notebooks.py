@@ -153,7 +153,7 @@ def check_offline_page(driver, executed: Executed, path: Path) -> list[dict]:
     stylesheets was asked of the network; returns ``browser.plot_pixels``."""
     from browser import console_errors, open_page, plot_pixels, requests_made
 
-    assert open_page(driver, executed.html(path), timeout=60) >= executed.plots()
+    assert open_page(driver, executed.html(path), timeout=60, at_least=executed.plots()) >= executed.plots()
     outside = [url for url in requests_made(driver) if not url.startswith(("file:", "data:", "blob:"))]
     assert [url[:120] for url in outside if not url.startswith(PANEL_CSS)] == []
     assert [e for e in console_errors(driver) if not e.startswith(PANEL_CSS)] == []

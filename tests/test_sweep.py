@@ -71,6 +71,15 @@ def test_a_grid_with_seeds_runs_to_a_summary_that_matches_fits_made_here(swept, 
         # workers hash strings with their own seed, so NumPyro sums the ELBO's sites in another order
         assert row["test.log_likelihood"] == pytest.approx(here.metrics["test"]["log_likelihood"], rel=1e-4)
         assert row["test.rmse"] == pytest.approx(here.metrics["test"]["rmse"], rel=1e-4)
+        test = here.metrics["test"]
+        assert row["test.below_linear"] == (test["log_likelihood"] < test["linear_log_likelihood"])
+    # 30 SVI steps learn little: runs scored below the linear model are counted under the ranking line
+    below = sum(r["test.below_linear"] for r in result.rows)
+    assert below > 0 and md[4] == (
+        f"{below} of 8 finished runs score below the linear model of their likelihood on the test rows "
+        "(test.below_linear): on those settings a simple baseline predicts better."
+    )
+    assert all(r["warnings"] >= r["test.below_linear"] for r in result.rows)  # the run's own warning counted
     record = json.loads((result.folder / "sweep.json").read_text())
     assert record["grid"] == GRID and record["seeds"] == "0-1" and len(record["points"]) == 8
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bnnppl._io import atomic_write
+from bnnppl.results.checks import metric_warnings
 from bnnppl.runs.errors import ConfigError
 from bnnppl.runs.layout import DIAGNOSTICS, METRICS
 from bnnppl.sweeps.grid import Point
@@ -67,7 +68,10 @@ def rows(points: Sequence[Point], runs: Path, failed: dict[str, str]) -> list[di
                 "loo_se": check["loo_se"],
                 "pareto_k_high": check["pareto_k_high"],
             }
-        row["warnings"] = len(check.get("warnings", []))
+        test = metrics.get("test", {})
+        if "linear_log_likelihood" in test:  # runs before it was scored have none
+            row["test.below_linear"] = bool(test["log_likelihood"] < test["linear_log_likelihood"])
+        row["warnings"] = len(check.get("warnings", [])) + len(metric_warnings(metrics))
         out.append(row)
     return out
 
@@ -105,11 +109,14 @@ def write_summary(folder: Path, table: list[dict[str, Any]], rank_by: str | None
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(columns)
     writer.writerows(cells)
-    md = [f"# {title}", "", why, "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    notes = [why, *_baseline_note(table)]
+    md = [f"# {title}", "", *(line for note in notes for line in (note, ""))]
+    md += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     md += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in cells)
-    page = f"<h1>{html.escape(title)}</h1><p>{html.escape(why)}</p><table><tr>{head}</tr>{body}</table>"
+    words = "".join(f"<p>{html.escape(note)}</p>" for note in notes)
+    page = f"<h1>{html.escape(title)}</h1>{words}<table><tr>{head}</tr>{body}</table>"
     out = []
     for name, content in (("summary.csv", text.getvalue()), ("summary.md", "\n".join(md) + "\n")):
         out.append(atomic_write(folder / name, lambda tmp, c=content: tmp.write_text(c)))
@@ -117,6 +124,18 @@ def write_summary(folder: Path, table: list[dict[str, Any]], rank_by: str | None
 
     out.append(save_html([page], folder / "summary.html", title=title))
     return out
+
+
+def _baseline_note(table: list[dict[str, Any]]) -> list[str]:
+    """A sentence when finished runs score below the linear model on their test rows, else none."""
+    scored = [r for r in table if r["status"] == "ok" and "test.below_linear" in r]
+    below = [r for r in scored if r["test.below_linear"]]
+    if not below:
+        return []
+    return [
+        f"{len(below)} of {len(scored)} finished runs score below the linear model of their likelihood on "
+        "the test rows (test.below_linear): on those settings a simple baseline predicts better."
+    ]
 
 
 def _cell(value: Any) -> str:

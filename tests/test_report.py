@@ -315,6 +315,7 @@ def test_constant_prediction_check(regression_run, tmp_path):
     assert metrics["test"]["log_likelihood"] > metrics["test"]["linear_log_likelihood"]
     assert metric_warnings(metrics) == [] and "no better than a constant" not in text(regression_run)
     assert "below a linear model" not in text(regression_run)
+    assert "The predictions have problems" not in text(regression_run)
     config = RunConfig.from_dict({
         "data": {"name": "sine", "params": {"n": 24}},
         # a prior 1000 times too narrow pins f near 0: the fit cannot follow the sine
@@ -336,6 +337,10 @@ def test_constant_prediction_check(regression_run, tmp_path):
     assert test["log_likelihood"] < test["linear_log_likelihood"]
     (linear,) = linear_warnings(result.metrics)
     assert f'<li class="problem">{html.escape(linear)}</li>' in text(result.run_dir)
+    # the top of the page says so too: the Diagnostics section lists them under its own findings
+    top = text(result.run_dir).split('<section id="diagnostics">')[1].split("</section>")[0]
+    problems = "".join(f'<li class="problem">{html.escape(w)}</li>' for w in metric_warnings(result.metrics))
+    assert f"<p>The predictions have problems (see Metrics):</p><ul>{problems}</ul>" in top
 
 
 def test_the_header_says_how_the_data_were_scaled(regression_run, classification_run):

@@ -97,7 +97,7 @@ def write_report(
         config, data = read_config(run_dir), load_data(run_dir)
     metrics, check = read_metrics(run_dir), read_check(run_dir)  # a damaged file: one line, nothing written
     name = name or run_dir.name
-    sections: list[Any] = [tables.diagnostics_table(check), tables.metrics_table(metrics)]
+    sections: list[Any] = [tables.diagnostics_table(check, metrics), tables.metrics_table(metrics)]
     with contextlib.nullcontext() if png else bokeh_only():
         sections += _plots(config, posterior, data)
     sections += ["<h2>Config</h2>", f"<pre>{html.escape(dump_config(config))}</pre>"]

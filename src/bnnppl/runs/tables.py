@@ -100,8 +100,11 @@ def _row(cells: list[str], bad: bool = False) -> str:
     return f"<tr{style}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
-def diagnostics_table(d: Diagnostics | LossCheck | SMCCheck) -> str:
-    """The convergence table: each row's status in words, problems highlighted."""
+def diagnostics_table(d: Diagnostics | LossCheck | SMCCheck, metrics: dict[str, Any] | None = None) -> str:
+    """The convergence table: each row's status in words, problems highlighted; under it the
+    convergence warnings, then those of the ``metrics`` (``metric_warnings``: a split no better
+    than a constant, test rows below the linear model), so that the top of a report never says
+    all is well while the predictions lose to a simple baseline."""
     head = "<h2>Diagnostics</h2><table><tr><th>check</th><th>value</th><th>status</th><th>meaning</th></tr>"
     if isinstance(d, SMCCheck):
         checks = [
@@ -140,12 +143,11 @@ def diagnostics_table(d: Diagnostics | LossCheck | SMCCheck) -> str:
         checks += _sampler_checks(d)
         checks += _chain_checks(d) if d.modes else []
     rows = [_row([name, text, "ok" if ok else "problem", why], not ok) for name, text, ok, why in checks]
-    warnings = d.warnings()
-    words = (
-        "<ul>" + "".join(f'<li class="problem">{html.escape(w)}</li>' for w in warnings) + "</ul>"
-        if warnings
-        else "<p>No convergence problems found.</p>"
-    )
+    warnings, others = d.warnings(), metric_warnings(metrics or {})
+    items = lambda ws: "<ul>" + "".join(f'<li class="problem">{html.escape(w)}</li>' for w in ws) + "</ul>"  # noqa: E731
+    words = items(warnings) if warnings else "<p>No convergence problems found.</p>"
+    if others:
+        words += "<p>The predictions have problems (see Metrics):</p>" + items(others)
     return head + "".join(rows) + "</table>" + words
 
 

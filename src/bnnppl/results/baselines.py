@@ -69,7 +69,6 @@ def linear_log_likelihood(
         y_tr, y_te = y_tr.reshape(y_tr.shape[0], -1), y_te.reshape(y_te.shape[0], -1)
         return float(sum(_conjugate(a, y_tr[:, k], b, y_te[:, k]) for k in range(y_tr.shape[1])))
     if family == "bernoulli":
-        labels_tr, labels_te = y_tr.ravel().astype(np.int64), y_te.ravel().astype(np.int64)
         return _glm(a, b, y_tr.ravel(), y_te.ravel(), 1, _logistic_loss)
     if family == "categorical":
         labels_tr, labels_te = y_tr.ravel().astype(np.int64), y_te.ravel().astype(np.int64)

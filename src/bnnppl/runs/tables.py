@@ -144,11 +144,15 @@ def diagnostics_table(d: Diagnostics | LossCheck | SMCCheck, metrics: dict[str, 
         checks += _chain_checks(d) if d.modes else []
     rows = [_row([name, text, "ok" if ok else "problem", why], not ok) for name, text, ok, why in checks]
     warnings, others = d.warnings(), metric_warnings(metrics or {})
-    items = lambda ws: "<ul>" + "".join(f'<li class="problem">{html.escape(w)}</li>' for w in ws) + "</ul>"  # noqa: E731
-    words = items(warnings) if warnings else "<p>No convergence problems found.</p>"
+    words = _problems(warnings) if warnings else "<p>No convergence problems found.</p>"
     if others:
-        words += "<p>The predictions have problems (see Metrics):</p>" + items(others)
+        words += "<p>The predictions have problems (see Metrics):</p>" + _problems(others)
     return head + "".join(rows) + "</table>" + words
+
+
+def _problems(warnings: list[str]) -> str:
+    """``warnings`` as a list of problems (red on the page)."""
+    return "<ul>" + "".join(f'<li class="problem">{html.escape(w)}</li>' for w in warnings) + "</ul>"
 
 
 def _divergence_advice(d: Diagnostics) -> str:
@@ -213,8 +217,7 @@ def metrics_table(metrics: dict[str, Any]) -> str:
         for n in names
     )
     warnings = metric_warnings(metrics)
-    words = "<ul>" + "".join(f'<li class="problem">{html.escape(w)}</li>' for w in warnings) + "</ul>"
-    return head + rows + "</table>" + (words if warnings else "")
+    return head + rows + "</table>" + (_problems(warnings) if warnings else "")
 
 
 def sites_table(posterior: Posterior, rows: list[tuple[str, int, float, float]]) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bnnppl._io import atomic_write
-from bnnppl.results.checks import metric_warnings
+from bnnppl.results.checks import linear_warnings, metric_warnings
 from bnnppl.runs.errors import ConfigError
 from bnnppl.runs.layout import DIAGNOSTICS, METRICS
 from bnnppl.sweeps.grid import Point
@@ -68,9 +68,8 @@ def rows(points: Sequence[Point], runs: Path, failed: dict[str, str]) -> list[di
                 "loo_se": check["loo_se"],
                 "pareto_k_high": check["pareto_k_high"],
             }
-        test = metrics.get("test", {})
-        if "linear_log_likelihood" in test:  # runs before it was scored have none
-            row["test.below_linear"] = bool(test["log_likelihood"] < test["linear_log_likelihood"])
+        if "linear_log_likelihood" in metrics.get("test", {}):  # runs before it was scored have none
+            row["test.below_linear"] = bool(linear_warnings(metrics))
         row["warnings"] = len(check.get("warnings", [])) + len(metric_warnings(metrics))
         out.append(row)
     return out

@@ -23,7 +23,8 @@ Models (``MODELS``), each (data set, model) in a fresh process:
 - ``svi``, ``nuts``: the default ``ModelSpec`` with ``SVI()`` and with ``NUTS()``, the method
   ``bnnppl run`` uses when the config names none. No option is tuned.
 - candidates for the defaults (``CANDIDATES``): one change of the spec or method each (two for
-  the combinations); ``nuts_tanh`` is the classifiers' default before ReLU was chosen.
+  the combinations); ``nuts_tanh`` is the classifiers' default before ReLU was chosen;
+  ``mclmc`` is the default spec under another sampler (MCLMC from an 8-member MAP ensemble).
 
 Scores on the held-out rows: the test log-likelihood per point (regression: in the target's own
 units), RMSE or accuracy, and the expected calibration error (10 bins, top label). Choices of
@@ -88,6 +89,7 @@ CANDIDATES = {
         {"method": "nuts"},
     ),
     "nuts_linear": ({"network": {"hidden": []}}, {"method": "nuts"}),
+    "mclmc": ({}, {"method": "mclmc", "chains": 8, "init_steps": 5000}),
     "nuts_lecun_out1": (
         {"prior": {"fan_in": "lecun"}, "layer_priors": {"Dense_1": {"scale": 1.0}}},
         {"method": "nuts"},

@@ -90,6 +90,7 @@ CANDIDATES = {
     ),
     "nuts_linear": ({"network": {"hidden": []}}, {"method": "nuts"}),
     "mclmc": ({}, {"method": "mclmc", "chains": 8, "init_steps": 5000}),
+    "mclmc_w50": ({"network": {"hidden": [50]}}, {"method": "mclmc", "chains": 8, "init_steps": 5000}),
     "nuts_lecun_out1": (
         {"prior": {"fan_in": "lecun"}, "layer_priors": {"Dense_1": {"scale": 1.0}}},
         {"method": "nuts"},

@@ -2,7 +2,11 @@
 same splits (mean ± standard error of the test log-likelihood and RMSE, the paired difference,
 the median fit time per split), with the best published log-likelihood (PUBLISHED.md, table F).
 
-    python bench/uci_compare.py bench/results/uci mclmc [--against nuts] [--extra bench/results/uci_large]
+    python bench/uci_compare.py bench/results/uci [--method mclmc] [--against nuts]
+    python bench/uci_compare.py bench/results/uci_het --against-root bench/results/uci
+
+``--against-root``: take the ``--against`` column from another results folder (default: the
+same one), e.g. a run with another likelihood, which ``bnnppl bench uci`` keeps apart.
 """
 
 import argparse
@@ -32,6 +36,7 @@ def main() -> None:
     parser.add_argument("root", nargs="+", type=Path)
     parser.add_argument("--method", default="mclmc")
     parser.add_argument("--against", default="nuts")
+    parser.add_argument("--against-root", type=Path, default=None)
     args = parser.parse_args()
     m, a = args.method, args.against
     print(
@@ -44,7 +49,7 @@ def main() -> None:
             ours = splits(data / args.method)
             if not ours:
                 continue
-            theirs = splits(data / args.against)
+            theirs = splits((args.against_root or root) / data.name / args.against)
             common = sorted(set(ours) & set(theirs))
             ll = [ours[k]["log_likelihood"] for k in sorted(ours)]
             diff = [ours[k]["log_likelihood"] - theirs[k]["log_likelihood"] for k in common]

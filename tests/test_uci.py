@@ -114,6 +114,17 @@ def test_settings_defaults_and_config(tmp_path):
         uci.settings(7, config=cfg)
 
 
+def test_shipped_heteroscedastic_config_is_the_mclmc_default_with_a_noise_output():
+    """bench/uci_mclmc_het.yaml (docs/benchmarks.md): the --method mclmc settings, the default
+    network and prior, and a heteroscedastic likelihood (two outputs: mean and log noise scale)."""
+    shipped = Path(__file__).resolve().parents[1] / "bench" / "uci_mclmc_het.yaml"
+    model, method = uci.settings(50, config=shipped)
+    default_model, default_mclmc = uci.settings(50, "mclmc")
+    assert method == default_mclmc
+    assert model.likelihood == bp.HeteroscedasticGaussian() and model.likelihood.n_outputs == 2
+    assert (model.network, model.prior) == (default_model.network, default_model.prior)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -96,6 +96,31 @@ def test_every_move_kernel_runs_and_lands_near_the_posterior(kernel):
     assert 0 < post.stats["acceptance"].mean() <= 1
 
 
+@pytest.mark.parametrize("schedule", ["tempering", "data"])
+def test_one_trace_of_the_stage_serves_every_stage(schedule, monkeypatch):
+    """The stage's outputs come back as its inputs with the same types (no weak types), so the
+    stages after the first run the program the first one compiled: one trace per fit (there were
+    two or three, each a compile of the largest program of the fit)."""
+    from bnnppl.inference import smc
+
+    traces, make_stage = [], smc._stage_fn
+
+    def counted(*args, **kwargs):
+        stage = make_stage(*args, **kwargs)
+
+        def traced(*stage_args):
+            traces.append(1)
+            return stage(*stage_args)
+
+        return traced
+
+    monkeypatch.setattr(smc, "_stage_fn", counted)
+    x, y = linear_data(23)  # shapes no other test fits: a fresh program
+    method = bp.SMC(schedule=schedule, batch=5, particles=20, mcmc_steps=1, num_leapfrog=2)
+    post = bp.fit(LINEAR, x, y, method, seed=0, scale=False)
+    assert len(post.stats["ess"]) >= 3 and len(traces) == 1
+
+
 @pytest.mark.slow
 def test_deterministic_layers_are_fitted_by_map_then_held_fixed():
     x, y = sine_regression(n=40, seed=0)

@@ -208,6 +208,9 @@ def _stage_fn(method: SMC, flat: _Flat, schedule: Callable) -> Callable:
         position, acc, used, step_size = move(key_move, parts.position, logdensity, scale, step_size, method)
         parts = parts._replace(position=position, log_lik=_log_liks(flat, position, x, y, subs))
         info = _StageInfo(log_z, ess / method.particles, resampled, acc, used)
+        # the same types out as in (no weak types): the next stage runs the same compiled program
+        t_new = jax.lax.convert_element_type(t_new, t.dtype)
+        step_size = jax.lax.convert_element_type(step_size, jnp.result_type(step_size))
         return parts, t_new, step_size, info
 
     return stage
@@ -293,7 +296,7 @@ def fit_smc(
     programs = _programs.get(cache, lambda: _build(bnn, dens, method, n))
     data = (jnp.asarray(x), jnp.asarray(y), dens.subs)
     position = programs.prior(key_prior, data[0], dens.subs)
-    log_weight = jnp.full(method.particles, -math.log(method.particles))
+    log_weight = jnp.full(method.particles, -math.log(method.particles), dtype=position.dtype)
     parts = _Particles(position, programs.log_liks(position, *data), log_weight)
     parts, infos, ts = _run_stages(programs.stage, parts, method, data, key_run, progress)
     samples = {k: np.asarray(v)[None] for k, v in programs.constrain(parts.position).items()}

@@ -208,9 +208,8 @@ def _stage_fn(method: SMC, flat: _Flat, schedule: Callable) -> Callable:
         position, acc, used, step_size = move(key_move, parts.position, logdensity, scale, step_size, method)
         parts = parts._replace(position=position, log_lik=_log_liks(flat, position, x, y, subs))
         info = _StageInfo(log_z, ess / method.particles, resampled, acc, used)
-        # the same types out as in (no weak types): the next stage runs the same compiled program
+        # the same type out as in (the solver's beta is weak): the next stage runs the same program
         t_new = jax.lax.convert_element_type(t_new, t.dtype)
-        step_size = jax.lax.convert_element_type(step_size, jnp.result_type(step_size))
         return parts, t_new, step_size, info
 
     return stage

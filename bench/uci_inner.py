@@ -2,9 +2,9 @@
 
 The training rows of split 0 (the standard index files) are split again, 80 / 20, with a fixed
 permutation (``numpy.random.default_rng(1)``, as ``bench/defaults.py --validate``); each setting
-is fitted on the 80 % exactly as ``bnnppl bench uci`` fits a split (the benchmark's model and
-standardisation) and scored by the log-likelihood per point of the other 20 %, in original
-units. The test rows are never read.
+is fitted on the 80 % exactly as ``bnnppl bench uci`` fits a split (``bnnppl.uci.fit_and_score``:
+the benchmark's model and standardisation) and scored by the log-likelihood per point of the
+other 20 %, in original units. The test rows are never read.
 
 A setting is a method name (``nuts``, ``mclmc``, ``svi``: the benchmark's defaults) or a bench
 config (``bench/uci_mclmc_het.yaml``: ``model:`` and/or ``inference:``), named by its stem. Each
@@ -19,7 +19,6 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -34,35 +33,21 @@ def name_of(setting: str) -> str:
 
 def child(dataset: str, setting: str, data_dir: str) -> dict:
     sys.path.insert(0, str(ROOT / "src"))
-    from bnnppl.inference import fit
-    from bnnppl.model.bnn import BNN
-    from bnnppl.results import metrics
-    from bnnppl.results.draws import log_likelihood, network_draws
-    from bnnppl.uci.bench import settings
-    from bnnppl.uci.data import load_uci, original_log_likelihood, standardizer
+    from bnnppl.uci import fit_and_score, load_uci, settings
 
     data = load_uci(data_dir, dataset)
     x, y, _, _ = data.split(0)  # the test rows of split 0 are not used
     order = np.random.default_rng(1).permutation(len(y))
-    cut = int(round(0.8 * len(y)))
-    x_tr, y_tr, x_va, y_va = x[order[:cut]], y[order[:cut]], x[order[cut:]], y[order[cut:]]
-    s = standardizer(x_tr, y_tr)
-    xs_tr, xs_va = s.x(x_tr).astype(np.float32), s.x(x_va).astype(np.float32)
+    train, validation = order[: int(round(0.8 * len(y)))], order[int(round(0.8 * len(y))) :]
     is_config = setting.endswith((".yaml", ".yml"))
     spec, method = settings(data.n_hidden, None if is_config else setting, setting if is_config else None)
-    start = time.perf_counter()
-    post = fit(BNN(spec), xs_tr, s.y(y_tr).astype(np.float32), method, seed=0, progress=False, scale=False)
-    seconds = time.perf_counter() - start
-    f = network_draws(post, xs_va)[..., 0]
-    log_lik = log_likelihood(post, xs_va, s.y(y_va).astype(np.float32))
+    _, scores = fit_and_score(spec, method, (x[train], y[train]), (x[validation], y[validation]))
     return {
         "dataset": dataset,
         "setting": name_of(setting),
-        "n_train": len(y_tr),
-        "n_validation": len(y_va),
-        "log_likelihood": original_log_likelihood(log_lik, s.y_std),
-        "rmse": metrics.rmse(y_va, s.y_back(np.mean(f.astype(np.float64), axis=0))),
-        "fit_seconds": seconds,
+        "n_train": len(train),
+        "n_validation": len(validation),
+        **scores,
         "model": spec.to_dict(),
         "inference": method.to_dict(),
     }

@@ -15,23 +15,15 @@ set is a folder ``<name>/`` (or ``<name>/data/``) with ``data.txt``, ``index_fea
 resumes; then ``<out>/results.json`` and ``<out>/results.md`` beside the published numbers.
 
 The parts: ``bnnppl.uci.data`` (loader, standardiser, log-likelihood in original units),
-``bnnppl.uci.bench`` (settings and runs), ``bnnppl.uci.tables`` (results and the published numbers).
+``bnnppl.uci.settings`` (the default model and methods, a config's replacements),
+``bnnppl.uci.bench`` (fitting, scoring and the runs), ``bnnppl.uci.tables`` (results and the
+published numbers).
 A face users touch, it may import every layer below it (``bnnppl.runs`` for its checks and config
 errors, ``bnnppl.inference``, ``bnnppl.results``, ``bnnppl.model``, ``bnnppl.spec``); only the
 command line imports it.
 """
 
-from bnnppl.uci.bench import (
-    DEFAULT_METHODS,
-    PROTOCOL,
-    Job,
-    default_model,
-    parse_splits,
-    plan,
-    run_benchmark,
-    run_split,
-    settings,
-)
+from bnnppl.uci.bench import PROTOCOL, Job, fit_and_score, plan, run_benchmark, run_split
 from bnnppl.uci.data import (
     FILES,
     Standardizer,
@@ -42,6 +34,7 @@ from bnnppl.uci.data import (
     original_log_likelihood,
     standardizer,
 )
+from bnnppl.uci.settings import DEFAULT_METHODS, default_model, parse_splits, settings
 from bnnppl.uci.tables import (
     METRICS,
     PUBLISHED,
@@ -54,7 +47,7 @@ from bnnppl.uci.tables import (
 
 __all__ = [
     "DEFAULT_METHODS", "FILES", "METRICS", "PROTOCOL", "PUBLISHED", "ROWS", "Job", "Standardizer",
-    "UCIData", "available", "collect", "dataset_dir", "default_model", "load_uci", "markdown",
-    "original_log_likelihood", "parse_splits", "plan", "read_published", "run_benchmark",
-    "run_split", "settings", "standardizer", "write_results",
+    "UCIData", "available", "collect", "dataset_dir", "default_model", "fit_and_score", "load_uci",
+    "markdown", "original_log_likelihood", "parse_splits", "plan", "read_published",
+    "run_benchmark", "run_split", "settings", "standardizer", "write_results",
 ]  # fmt: skip

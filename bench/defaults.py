@@ -24,7 +24,8 @@ Models (``MODELS``), each (data set, model) in a fresh process:
   ``bnnppl run`` uses when the config names none. No option is tuned.
 - candidates for the defaults (``CANDIDATES``): one change of the spec or method each (two for
   the combinations); ``nuts_tanh`` is the classifiers' default before ReLU was chosen;
-  ``mclmc`` is the default spec under another sampler (MCLMC from an 8-member MAP ensemble).
+  ``mclmc`` is the default spec under another sampler (MCLMC from an 8-member MAP ensemble);
+  ``nuts_last`` makes only the last layer Bayesian (the hidden layer a MAP point estimate).
 
 Scores on the held-out rows: the test log-likelihood per point (regression: in the target's own
 units), RMSE or accuracy, and the expected calibration error (10 bins, top label). Choices of
@@ -95,6 +96,7 @@ CANDIDATES = {
         {"prior": {"fan_in": "lecun"}, "layer_priors": {"Dense_1": {"scale": 1.0}}},
         {"method": "nuts"},
     ),
+    "nuts_last": ({"deterministic": ["Dense_0"]}, {"method": "nuts"}),
 }
 """name -> (changes to the default spec, the method as a config dict)."""
 MODELS = ("baseline", "map", "svi", "nuts", *CANDIDATES)
@@ -180,7 +182,7 @@ def _bnnppl(model, x, y, x_test, y_test, classes, out):
         for key, value in changes.items():
             if key == "likelihood" and classes:
                 continue  # a noise prior has no meaning for labels: the default likelihood
-            spec[key] = {**spec.get(key, {}), **value}
+            spec[key] = {**spec.get(key, {}), **value} if isinstance(value, dict) else value
         bnn = bp.BNN(bp.ModelSpec.from_dict(spec))
         method = bp.method_from_dict(method_dict)
     else:

@@ -233,6 +233,11 @@ def child_report(result: dict) -> None:
     print(MARK + json.dumps(result, default=_jsonable), flush=True)
 
 
+def is_config(setting: str) -> bool:
+    """Whether a benchmark setting names a config file (``.yaml``/``.yml``) rather than a method."""
+    return setting.endswith((".yaml", ".yml"))
+
+
 def table(rows: list[tuple], headers: tuple) -> str:
     cells = [[_fmt(c) for c in r] for r in [headers, *rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]

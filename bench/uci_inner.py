@@ -29,13 +29,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _common import header, table, write_json
+from _common import header, is_config, table, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def name_of(setting: str) -> str:
-    return Path(setting).stem if setting.endswith((".yaml", ".yml")) else setting
+    return Path(setting).stem if is_config(setting) else setting
 
 
 def child(dataset: str, setting: str, repeat: int, data_dir: str) -> dict:
@@ -46,8 +46,8 @@ def child(dataset: str, setting: str, repeat: int, data_dir: str) -> dict:
     x, y, _, _ = data.split(0)  # the test rows of split 0 are not used
     order = np.random.default_rng(repeat).permutation(len(y))
     train, validation = order[: int(round(0.8 * len(y)))], order[int(round(0.8 * len(y))) :]
-    is_config = setting.endswith((".yaml", ".yml"))
-    spec, method = settings(data.n_hidden, None if is_config else setting, setting if is_config else None)
+    config = is_config(setting)
+    spec, method = settings(data.n_hidden, None if config else setting, setting if config else None)
     _, scores = fit_and_score(spec, method, (x[train], y[train]), (x[validation], y[validation]))
     return {
         "dataset": dataset,

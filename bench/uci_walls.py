@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import header, table, write_json
+from _common import header, is_config, table, write_json
 
 NAME = "uci_walls"
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def run(dataset: str, setting: str, splits: str, data_dir: str) -> dict:
     """One ``bnnppl bench uci`` process: its wall, and the sum of its split files' fit seconds and
     their scores."""
-    option = ["--config", setting] if setting.endswith((".yaml", ".yml")) else ["--method", setting]
+    option = ["--config", setting] if is_config(setting) else ["--method", setting]
     with tempfile.TemporaryDirectory(prefix="bnnppl-uci-walls-") as out:
         cmd = [sys.executable, "-m", "bnnppl", "bench", "uci", "--data-dir", data_dir,
                "--datasets", dataset, "--splits", splits, *option, "--out", out]  # fmt: skip

@@ -214,3 +214,36 @@ def test_vectorised_rhat_and_ess_are_arvizs(chunk, monkeypatch):
     rhat, ess = modes.rhat_ess(np.moveaxis(x, 2, 0))
     np.testing.assert_allclose(rhat, az.rhat(data)["w"].values, rtol=1e-6)
     np.testing.assert_allclose(ess, az.ess(data)["w"].values, rtol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:Estimated shape parameter of Pareto")  # random log-likelihoods
+def test_relative_ess_is_arvizs_reff_and_loo_is_unchanged():
+    """``relative_ess`` (the ``reff`` passed to ``az.loo``) is the number ArviZ computes itself,
+    over every posterior value (random walks, a constant, several sites); and one chain gives 1."""
+    from arviz_stats.loo.loo_helper import _get_r_eff
+
+    from bnnppl.results.diagnostics import relative_ess
+
+    rng = np.random.default_rng(3)
+    w = (rng.normal(size=(4, 101, 3)).cumsum(1) * 0.2 + rng.normal(size=(4, 101, 3))).astype(np.float32)
+    w[:, :, 2] = 0.25
+    b = rng.normal(size=(4, 101))
+    log_lik = -0.5 * (rng.normal(size=(4, 101, 7)) + w[:, :, :1]) ** 2
+    tree = az.from_dict({"posterior": {"w": w, "b": b}, "log_likelihood": {"y": log_lik}}, dims={"w": ["k"]})
+    expected = _get_r_eff(tree, 4 * 101)
+    assert relative_ess(tree) == pytest.approx(expected, rel=1e-10)
+    assert 0.05 < expected < 1.0
+    mine, theirs = az.loo(tree, reff=relative_ess(tree)), az.loo(tree)
+    assert float(mine.elpd) == pytest.approx(float(theirs.elpd), rel=1e-10)
+    np.testing.assert_allclose(np.asarray(mine.pareto_k), np.asarray(theirs.pareto_k), rtol=1e-8)
+    one = az.from_dict({"posterior": {"b": b[:1]}})
+    assert relative_ess(one) == 1.0
+
+
+def test_ess_mean_is_arvizs_and_nan_for_a_series_with_a_nan():
+    rng = np.random.default_rng(5)
+    x = np.cumsum(rng.normal(size=(3, 4, 51)), axis=-1) * 0.1 + rng.normal(size=(3, 4, 51))
+    x[2, 1, 7] = np.nan
+    expected = [float(az.ess(s, method="mean", chain_axis=-2, draw_axis=-1)) for s in x]
+    np.testing.assert_allclose(modes.ess_mean(x)[:2], expected[:2], rtol=1e-10)
+    assert np.isnan(modes.ess_mean(x)[2]) and np.isnan(expected[2])

@@ -45,6 +45,7 @@ from bnnppl.results.modes import (
     CHAIN_RHAT_LIMIT,
     chain_mixing,
     chain_modes,
+    ess_mean,
     ess_tail,
     rhat_ess_values,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "linear_warnings",
     "loss_check",
     "metric_warnings",
+    "relative_ess",
     "smc_check",
     "summarize",
     "up",
@@ -142,7 +144,7 @@ def _loo(posterior: xr.DataTree) -> dict:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Estimated shape parameter of Pareto", UserWarning)
         try:
-            loo = az.loo(posterior)
+            loo = az.loo(posterior, reff=relative_ess(posterior))
         except ValueError as err:  # e.g. "n_draws_tail must be at least 5", a chain stuck at one value
             return {"loo_error": str(err)}
     k = np.asarray(loo.pareto_k).ravel()
@@ -154,6 +156,21 @@ def _loo(posterior: xr.DataTree) -> dict:
         "pareto_k_limit": float(loo.good_k),
         "pareto_k_max": float(np.nanmax(k)) if np.isfinite(k).any() else float("nan"),
     }
+
+
+def relative_ess(posterior: xr.DataTree) -> float:
+    """PSIS-LOO's relative efficiency ``reff`` as ``az.loo`` computes it when not given: the mean,
+    over every value of the posterior group, of its ESS of the mean, over the number of draws; 1
+    with one chain. ArviZ loops over the values in Python (16 s for 8 chains x 1000 draws of a
+    50-unit network and its ``f`` on 1439 rows); ``ess_mean`` does them at once.
+    """
+    post = posterior["posterior"].to_dataset()
+    chains, draws = post.sizes["chain"], post.sizes["draw"]
+    if chains == 1:
+        return 1.0
+    values = [v.transpose("chain", "draw", ...).values for v in post.data_vars.values()]
+    ess = [ess_mean(np.moveaxis(v.reshape(chains, draws, -1), -1, 0)) for v in values]
+    return float(np.concatenate(ess).mean() / (chains * draws))
 
 
 def _worst_tail(ds: xr.Dataset) -> float:

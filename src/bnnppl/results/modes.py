@@ -34,6 +34,7 @@ __all__ = [
     "chain_mixing",
     "chain_modes",
     "ess_bulk",
+    "ess_mean",
     "ess_tail",
     "rhat_ess",
     "rhat_ess_values",
@@ -167,6 +168,24 @@ def ess_tail(x: np.ndarray, prob: float | None = None) -> np.ndarray:
         prob = az.rcParams["stats.ci_prob"]
     low = min(prob, 1 - prob)
     return _chunked(x, lambda chunk: (_ess_tail(chunk, low),), 1)[0]
+
+
+def ess_mean(x: np.ndarray) -> np.ndarray:
+    """ArviZ's ESS of the mean (``az.ess(method="mean")``: split chains, no rank normalisation) of
+    chains ``x`` shaped ``(..., chain, draw)``, vectorised over the leading axes; NaN for a series
+    with a NaN or fewer than 4 draws, the number of draws for a constant one.
+
+    >>> x = np.random.default_rng(0).normal(size=(3, 4, 500))
+    >>> (ess_mean(x) > 1500).tolist()
+    [True, True, True]
+    """
+
+    def one(chunk: np.ndarray) -> tuple[np.ndarray]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ess = _ess(_halves(chunk.astype(np.float64)))  # as ArviZ: in float64
+        return (np.where(np.isnan(chunk).any(axis=(-2, -1)), np.nan, ess),)
+
+    return _chunked(x, one, 1)[0]
 
 
 def _ess_tail(x: np.ndarray, prob: float) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 from bnnppl.model.bnn import BNN
 from bnnppl.model.sites import F
 from bnnppl.results import saving
-from bnnppl.results.diagnostics import Diagnostics, summarize
+from bnnppl.results.diagnostics import Diagnostics, relative_ess, summarize
 from bnnppl.results.scaling import Scaling
 from bnnppl.results.tree import to_datatree
 from bnnppl.spec.methods import MCMC_METHODS, NUTS
@@ -214,7 +214,8 @@ class Posterior:
                 f"method: PSIS-LOO needs an MCMC posterior (NUTS, HMC, Langevin, SGLD or SGHMC), "
                 f"got {type(self.method).__name__}."
             )
-        return az.loo(self.to_arviz(function=False, predictive=False, prior=False))
+        data = self.to_arviz(function=False, predictive=False, prior=False)
+        return az.loo(data, reff=relative_ess(data))  # ArviZ's reff, computed at once
 
     def save(self, path: str | Path, *, overwrite: bool = False, pointwise: bool = True) -> Path:
         """Write this posterior to the folder ``path`` (see ``bnnppl.results.posterior.save``)."""

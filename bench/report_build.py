@@ -47,6 +47,7 @@ def child(mode: str, p: dict) -> dict:
         from bnnppl import enable_compilation_cache
         from bnnppl.runs.report import write_report
 
+    os.environ.pop("BNNPPL_JAX_CACHE", None)  # _common turned the cache off (cold benchmarks) on import
     enable_compilation_cache()  # as `bnnppl report` does
     with C.timed(out, "build_s"):
         write_report(p["runs"][mode])
@@ -83,7 +84,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bnnppl-report-bench-") as tmp:
         p["runs"] = make_runs(p["configs"], Path(tmp), args.quick)
         run = C.runner(args.quick, __file__, child)
-        warm = {k: v for k, v in os.environ.items() if k != "BNNPPL_JAX_CACHE"}  # bnnppl's default cache
+        # bnnppl's default cache, and the string hash seed that `bnnppl report` fixes
+        warm = {k: v for k, v in os.environ.items() if k != "BNNPPL_JAX_CACHE"} | {"PYTHONHASHSEED": "0"}
         raw: dict = {mode: [] for mode in p["configs"]}
         for _ in range(p["repeats"]):
             for mode in p["configs"]:

@@ -116,6 +116,24 @@ def test_report_command_rebuilds_the_page(classification_run, capsys):
     assert headings(page.read_text(encoding="utf-8"))[0] == "Diagnostics"
 
 
+def test_report_build_leaves_garbage_collection_as_it_found_it(classification_run):
+    """The build freezes the objects it finds (``gc.freeze``, fewer to walk) and unfreezes them;
+    objects someone else froze before stay frozen."""
+    import gc
+
+    from bnnppl.runs.report import write_report
+
+    gc.unfreeze()
+    write_report(classification_run)
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        write_report(classification_run)
+        assert gc.get_freeze_count() > 0  # not unfrozen (a frozen object that dies leaves the count)
+    finally:
+        gc.unfreeze()
+
+
 def test_header_says_how_the_run_was_made_and_metrics_say_what_they_mean(tmp_path, capsys):
     config = {
         "data": {"name": "sine", "params": {"n": 24}},

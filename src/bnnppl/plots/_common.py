@@ -100,6 +100,17 @@ def _figure(obj: Any, title: str, legend_position: str = "top_right", **both: An
     return _style(obj, bokeh=bokeh, mpl=mpl, title=title, **both)
 
 
+@functools.cache
+def _draw_means(spec: Any) -> Any:
+    """``f`` (draws of the network output) to each draw's predictive mean (``moments``), jitted
+    once per likelihood: run eagerly, each of its few operations is a program of its own to load."""
+    import jax
+
+    from bnnppl.model.likelihoods import moments
+
+    return jax.jit(lambda f: moments(spec, f, 1.0)[0])  # the mean needs no sigma
+
+
 def _layout(panels: list, cols: int) -> hv.Layout:
     return _style(hv.Layout(panels).cols(cols), mpl={"sublabel_format": "", "vspace": 0.4, "hspace": 0.3})
 
@@ -215,9 +226,22 @@ def _grid(x: np.ndarray, resolution: int, padding: float) -> tuple[np.ndarray, n
     return xs, ys, np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)
 
 
-def _image(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, vdim: hv.Dimension, cmap: str, clim=None):
+def _image(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, vdim: hv.Dimension, cmap: Any, clim=None):
+    """An ``Image`` of ``values`` on the grid ``xs``, ``ys`` in colormap ``cmap`` (a name or colours)."""
     img = hv.Image((xs, ys, values.reshape(ys.size, xs.size)), ["x0", "x1"], [vdim])
-    return _style(img, cmap=cmap, colorbar=True, **({} if clim is None else {"clim": clim}))
+    bokeh = {"cmap": list(_palette(cmap)) if isinstance(cmap, str) else cmap}
+    both = {"colorbar": True} | ({} if clim is None else {"clim": clim})
+    return _style(img, bokeh=bokeh, mpl={"cmap": cmap}, **both)
+
+
+@functools.cache
+def _palette(name: str) -> tuple[str, ...]:
+    """The colours holoviews' bokeh plots make of colormap ``name`` (256), looked up once: given
+    the name, holoviews looks it up again for every plot and animation frame, 10 ms each for
+    ``RdBu_r`` (matplotlib spells out a did-you-mean for the lower-case spelling it also tries)."""
+    from holoviews.plotting.util import process_cmap
+
+    return tuple(process_cmap(name))
 
 
 MARKERS = (("circle", "o"), ("triangle", "^"), ("square", "s"), ("diamond", "D"),

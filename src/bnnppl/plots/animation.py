@@ -16,6 +16,7 @@ from bnnppl.plots._common import (
     _band,
     _check_posterior,
     _dots,
+    _draw_means,
     _figure,
     _grid,
     _grid_options,
@@ -82,30 +83,36 @@ def draws_animation(
             f"got {x.shape[1]}."
         )
     picks = np.linspace(0, posterior.num_samples - 1, min(frames, posterior.num_samples)).round().astype(int)
-    flat = {k: v[picks][None] for k, v in posterior.flat_samples().items()}
-    chosen = dataclasses.replace(posterior, samples=flat)  # the chosen draws as one chain
     build = _curve_frames if x.shape[1] == 1 else _surface_frames
     return hv.HoloMap(
-        dict(zip(picks.tolist(), build(chosen, posterior, x, y, resolution, padding), strict=True)),
+        dict(zip(picks.tolist(), build(posterior, picks, x, y, resolution, padding), strict=True)),
         kdims="draw",
     )
 
 
-def _curve_frames(
-    posterior: Posterior, whole: Posterior, x: np.ndarray, y: Any, resolution: int, padding: float
-) -> list:
-    import jax.numpy as jnp
+def _chosen(posterior: Posterior, picks: np.ndarray) -> Posterior:
+    """The draws ``picks`` (flat indices, as ``flat_samples``) of ``posterior`` as one chain."""
+    flat = {k: v[picks][None] for k, v in posterior.flat_samples().items()}
+    return dataclasses.replace(posterior, samples=flat)
 
-    from bnnppl.model.likelihoods import moments
+
+def _curve_frames(
+    posterior: Posterior, picks: np.ndarray, x: np.ndarray, y: Any, resolution: int, padding: float
+) -> list:
     from bnnppl.results.draws import network_draws
     from bnnppl.results.prediction import predict
 
     lo, hi = float(x.min()) - padding, float(x.max()) + padding
     grid = np.linspace(lo, hi if hi > lo else lo + 1.0, resolution)
-    band = predict(whole, grid[:, None], keep_samples=False).quantiles  # None: a classifier's curve
+    # one pass over every draw gives the band and, kept, the chosen draws' f: no pass of their own
+    pred = predict(posterior, grid[:, None])
+    band = pred.quantiles  # None: a classifier's curve
     behind = [] if not band else [_band(_area(grid, band[0.025], band[0.975], "95 % band"), BLUE, 0.15)]
-    f = network_draws(posterior, grid[:, None].astype(np.float32))
-    means = np.asarray(moments(posterior.bnn.likelihood, jnp.asarray(f), 1.0)[0])  # mean needs no sigma
+    if pred.f is not None and posterior.bnn.latent is None:
+        f = pred.f[picks]
+    else:  # too many draws to keep; or z*: each draw's f averages the z* drawn for the chosen draws
+        f = network_draws(_chosen(posterior, picks), grid[:, None].astype(np.float32))
+    means = np.asarray(_draw_means(posterior.bnn.likelihood)(f))
     data = [] if y is None else [_dots(hv.Scatter((x[:, 0], y), "x", "y", label="data"), BLACK, 5)]
     return [
         _figure(
@@ -118,15 +125,13 @@ def _curve_frames(
 
 
 def _surface_frames(
-    posterior: Posterior, whole: Posterior, x: np.ndarray, y: Any, resolution: int, padding: float
+    posterior: Posterior, picks: np.ndarray, x: np.ndarray, y: Any, resolution: int, padding: float
 ) -> list:
-    import jax.numpy as jnp
-
-    from bnnppl.model.likelihoods import moments
     from bnnppl.results.draws import network_draws
 
     xs, ys, grid = _grid(x, resolution, padding)
-    per_draw = np.asarray(moments(posterior.bnn.likelihood, jnp.asarray(network_draws(posterior, grid)))[0])
+    f = network_draws(_chosen(posterior, picks), grid)
+    per_draw = np.asarray(_draw_means(posterior.bnn.likelihood)(f))
     if per_draw.ndim == 2:  # Bernoulli: P(y = 1) per draw
         per_draw = np.stack([1 - per_draw, per_draw], axis=-1)
     return [

@@ -15,6 +15,7 @@ from bnnppl.plots._common import (
     CLASS_COLORS,
     KINDS,
     _check_posterior,
+    _draw_means,
     _figure,
     _grid,
     _image,
@@ -114,13 +115,10 @@ def decision_surface(
 
 def _probability_std(posterior: Posterior, grid: np.ndarray, mean_probs: np.ndarray) -> np.ndarray:
     """Std between draws of P(y = 1) (two classes) or of the predicted class's probability."""
-    import jax.numpy as jnp
-
-    from bnnppl.model.likelihoods import moments
     from bnnppl.results.draws import network_draws
 
     spec = posterior.bnn.likelihood
-    per_draw = np.asarray(moments(spec, jnp.asarray(network_draws(posterior, grid)))[0])  # (S, n[, K])
+    per_draw = np.asarray(_draw_means(spec)(network_draws(posterior, grid)))  # (S, n[, K])
     if isinstance(spec, Bernoulli):
         return per_draw.std(0)
     k = 1 if mean_probs.shape[1] == 2 else mean_probs.argmax(1)

@@ -103,10 +103,12 @@ def _latent_draws(bnn: BNN, key: jax.Array, rows: jax.Array, draws: int) -> jax.
     return jnp.sqrt(bnn.latent.variance) * z.T
 
 
-def _compiled(bnn: BNN, what: str, batch: int, keep: bool = True, latent_draws: int = 0):
-    """One jitted function per (model, output kind, draw batch, keep, latent draws), kept in
+def _compiled(bnn: BNN, what: str, batch: int, draws: int, keep: bool = True, latent_draws: int = 0):
+    """One jitted function per (model, output kind, draw batch, draws, keep, latent draws), kept in
     ``bnnppl._programs``: draws mapped, inputs shared. ``latent_draws``: ``z*`` per point and
-    weight draw (0: no latent input)."""
+    weight draw (0: no latent input). The draws' keys are made inside, from the seed and the
+    chunk's index: bit for bit the keys ``jax.random`` makes outside, where each of its calls
+    is a small program of its own to trace and load."""
 
     def build():
         def one(a, subs, x, y, rows, units):
@@ -114,7 +116,12 @@ def _compiled(bnn: BNN, what: str, batch: int, keep: bool = True, latent_draws: 
             z = None if zkey is None else _latent_draws(bnn, zkey, rows, latent_draws)
             return _per_draw(bnn, sample, subs, x, key, y, what, z, units)
 
-        def run(samples, subs, x, keys, y, zkeys, rows, units):
+        def run(samples, subs, x, seed, chunk, y, rows, units):
+            key, zkeys = jax.random.key(seed), None
+            if latent_draws:  # z* from its own stream: the same for every chunking
+                key, zkey = jax.random.split(key)
+                zkeys = jax.random.split(zkey, draws)
+            keys = jax.random.split(jax.random.fold_in(key, chunk), draws)
             out = jax.lax.map(
                 lambda a: one(a, subs, x, y, rows, units), (samples, keys, zkeys), batch_size=batch
             )
@@ -122,7 +129,7 @@ def _compiled(bnn: BNN, what: str, batch: int, keep: bool = True, latent_draws: 
 
         return jax.jit(run)
 
-    return _programs.get((bnn.cache_key, "draws", what, batch, keep, latent_draws), build)
+    return _programs.get((bnn.cache_key, "draws", what, batch, draws, keep, latent_draws), build)
 
 
 def _chunk_rows(n: int, draws: int, chunk: int | None) -> int:
@@ -155,22 +162,18 @@ def chunks(
     draws = posterior.num_samples
     k = latent_draws if bnn.latent is not None else 1  # network passes per point and draw
     size = _chunk_rows(n, draws * k, chunk)
-    samples = {name: jnp.asarray(v) for name, v in posterior.flat_samples().items() if name != LATENT}
+    # device_put, not jnp.asarray: that is a small program to load per array shape
+    samples = {name: jax.device_put(v) for name, v in posterior.flat_samples().items() if name != LATENT}
     batch = max(1, min(draws, _BATCH_BUDGET // (size * k)))
-    fn = _compiled(bnn, what, batch, keep, latent_draws if bnn.latent is not None else 0)
+    fn = _compiled(bnn, what, batch, draws, keep, latent_draws if bnn.latent is not None else 0)
     subs = bnn.fixed_substitutions(posterior.fixed, x.shape[1])
-    key, zkeys = jax.random.key(seed), None
-    if bnn.latent is not None:  # z* from its own stream: the same for every chunking
-        key, zkey = jax.random.split(key)
-        zkeys = jax.random.split(zkey, draws)
     for i, start in enumerate(range(0, n, size)):
         rows = slice(start, min(start + size, n))
         pad = size - (rows.stop - start)
         xc = np.pad(x[rows], ((0, pad), (0, 0)), mode="edge")  # a fixed shape: one compilation
         yc = None if y is None else np.pad(y[rows], (0, pad), mode="edge")
-        keys = jax.random.split(jax.random.fold_in(key, i), draws)
         index = np.arange(start, start + size, dtype=np.uint32)
-        out = jax.device_get(fn(samples, subs, xc, keys, yc, zkeys, index, units))
+        out = jax.device_get(fn(samples, subs, xc, np.uint32(seed), np.uint32(i), yc, index, units))
         yield rows, _trim(out, size - pad)
 
 
